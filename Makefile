@@ -1,0 +1,66 @@
+# Two commands: `make run` serves the site with a scoring worker; `make test` runs the suite.
+# Both install what they need into .venv first (torch's CPU build before everything else).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+FLASK  := $(VENV)/bin/flask --app wsgi
+PORT   ?= 5000
+APT    := DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: run test bench install install-test system-test-deps lint clean
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# A bare `pip install detoxify` would pull a multi-GB CUDA build of torch.
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+instance/config.py:
+	mkdir -p instance
+	$(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
+	chmod 600 $@
+	@echo "Wrote $@ with a new random SECRET_KEY."
+
+run: install instance/config.py
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	PORT=$(PORT) $(FLASK) serve
+
+# Debian's Chromium for the browser tests and PostgreSQL server binaries for the
+# PostgreSQL half of the suite. Installed when missing (needs root, as in CI).
+system-test-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing$$missing from Debian"; \
+	    $(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing$$missing and not root: those tests will be skipped with a reason."; \
+	  fi; \
+	fi
+
+test: install-test system-test-deps
+	$(PY) -m ruff check moderation tests bench wsgi.py
+	$(PY) -m pytest
+
+bench: install-test
+	$(PY) -m bench.run
+
+lint: install-test
+	$(PY) -m ruff check moderation tests bench wsgi.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,77 @@
+"""The moderation app: create_app() builds it from defaults, instance config and environment."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance_path = os.environ.get("MODERATION_INSTANCE_PATH", str(PROJECT_ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    _configure(app, test_config)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from moderation import extensions
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
+    )
+    with app.app_context():
+        extensions.configure_engine(extensions.db.engine)
+    extensions.login_manager.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+
+    from moderation import auth, cli, errors, health, public, queue
+    from moderation.services.scorer import init_scorer
+
+    init_scorer(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(queue.bp)
+    app.register_blueprint(health.bp)
+    errors.register(app)
+    cli.register(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    from moderation.config import DEFAULTS, from_environment
+
+    app.config.from_mapping(DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = (
+        f"sqlite:///{Path(app.instance_path) / 'moderation.sqlite3'}"
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_mapping(from_environment())
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY is not set: put it in instance/config.py (make run writes one) "
+            "or in the SECRET_KEY environment variable."
+        )
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from moderation.models import LABELS
+    from moderation.timefmt import ago
+
+    app.jinja_env.globals["LABELS"] = LABELS
+    app.jinja_env.filters["ago"] = ago

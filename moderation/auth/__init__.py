@@ -1,0 +1,3 @@
+from moderation.auth.routes import bp
+
+__all__ = ["bp"]

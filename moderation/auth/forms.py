@@ -1,0 +1,16 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired("Enter your username."),
+                                                   Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
+                                                     Length(max=1024)])
+    remember = BooleanField("Keep me signed in on this computer")
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    """Field-less: only the CSRF token, so logging out is a POST nobody can forge."""

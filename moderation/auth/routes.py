@@ -1,0 +1,52 @@
+"""Sign in and out."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+
+from moderation.auth.forms import LoginForm, LogoutForm
+from moderation.extensions import db, limiter, login_manager
+from moderation.models import User
+from moderation.services import users
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def _login_limit() -> str:
+    return current_app.config["MODERATION_LOGIN_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(users.safe_next(form.next.data) or url_for("queue.index"))
+        flash("That username and password do not match an active account.", "error")
+        return render_template("auth/login.html", form=form), 401
+    if not form.is_submitted():
+        form.next.data = users.safe_next(request.args.get("next")) or ""
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("public.index"))

@@ -1,0 +1,187 @@
+"""Flask commands: `flask --app wsgi <command> --help` for each."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+
+from moderation.extensions import db
+from moderation.models import Role, utcnow
+
+
+def register(app: Flask) -> None:
+    for command in (create_user, seed_demo, worker, score, rescore, serve):
+        app.cli.add_command(command)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="moderator",
+              show_default=True, help="What the account may do.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input instead of a prompt.")
+def create_user(username: str, role: str, password_stdin: bool) -> None:
+    """Create a moderator or admin account."""
+    from moderation.services.users import UserError
+    from moderation.services.users import create_user as create
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create(username, password, Role(role))
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.username!r}.")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Add demo articles and comments, the default policy, and an admin and a moderator.
+
+    Safe to run again: existing articles and accounts are left alone. Passwords come from
+    MODERATION_ADMIN_PASSWORD and MODERATION_MODERATOR_PASSWORD, else are generated and
+    printed once."""
+    from moderation.services.demo import seed
+
+    result = seed(
+        utcnow(),
+        admin_password=os.environ.get("MODERATION_ADMIN_PASSWORD"),
+        moderator_password=os.environ.get("MODERATION_MODERATOR_PASSWORD"),
+    )
+    db.session.commit()
+    click.echo(f"Demo: {result.articles_created} new articles, "
+               f"{result.comments_created} new comments to score.")
+    for username, role, password in result.accounts:
+        if password:
+            click.secho(f"  {role:9} {username!r} password: {password}   (shown only now)",
+                        fg="yellow")
+        else:
+            click.echo(f"  {role:9} {username!r} ready (password unchanged)")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Process one batch and exit.")
+@click.option("--batches", type=int, default=None, help="Stop after this many batches.")
+def worker(once: bool, batches: int | None) -> None:
+    """Score and band new comments until stopped (Ctrl-C or SIGTERM). Run as many as you like."""
+    from moderation.worker import Worker
+
+    app = current_app._get_current_object()
+    scoring_worker = Worker(app)
+    click.echo(f"worker {scoring_worker.id}: {scoring_worker.reason}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        scoring_worker.run(stop, max_batches=1 if once else batches)
+    except KeyboardInterrupt:
+        stop.set()
+    click.echo(f"worker stopped; banded {scoring_worker.scored_total} comments")
+
+
+def _read_texts(texts: tuple[str, ...], file) -> list[str]:
+    collected = list(texts)
+    if file is not None:
+        collected.extend(line.rstrip("\r\n") for line in file if line.strip())
+    return collected
+
+
+@click.command("score")
+@click.argument("texts", nargs=-1)
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"),
+              help="Read one text per line from PATH ('-' for standard input).")
+def score(texts: tuple[str, ...], file) -> None:
+    """Score texts with the configured scorer; print one JSON object per line."""
+    from moderation.scoring import ScorerError
+    from moderation.services import policy as policies
+    from moderation.services.scorer import scorer_choice
+
+    collected = _read_texts(texts, file)
+    if not collected:
+        raise click.UsageError("Give texts as arguments or --file PATH.")
+    choice = scorer_choice()
+    click.echo(f"scorer: {choice.scorer.identity.name} ({choice.reason})", err=True)
+    try:
+        results = choice.scorer.score(collected)
+    except ScorerError as error:
+        raise click.ClickException(str(error)) from None
+    policy = policies.active_policy()
+    for text, scored in zip(collected, results, strict=True):
+        click.echo(json.dumps({
+            "text": text,
+            "labels": {label: round(value, 6) for label, value in scored.labels.items()},
+            "risk": round(policies.risk(scored.labels, policy), 6),
+            "band": policies.band(scored.labels, policy).value,
+            "policy_version": policy.version,
+            "scorer": choice.scorer.identity.name,
+            "scorer_version": choice.scorer.identity.version,
+        }))
+    db.session.rollback()  # a default policy made up for a fresh database is not saved here
+
+
+@click.command("rescore")
+@click.option("--article", "article_slug", help="Only comments on the article with this slug.")
+@click.option("--state", "states", multiple=True,
+              type=click.Choice(["pending", "queued", "held", "approved", "rejected"]),
+              help="Only comments in this state (repeatable).")
+@click.option("--since", type=click.DateTime(), help="Only comments posted at or after this time.")
+@click.option("--unscored", is_flag=True, help="Only comments that have no score yet.")
+@click.option("--limit", type=int, help="At most this many comments.")
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--reband/--no-reband", default=True, show_default=True,
+              help="Band comments nobody has decided yet under the active policy.")
+def rescore(article_slug, states, since: datetime | None, unscored, limit, batch_size, reband):
+    """Score existing comments again with the configured scorer (all, or a filter)."""
+    from moderation.scoring import ScorerError
+    from moderation.services.rescore import RescoreFilter, matching_ids
+    from moderation.services.rescore import rescore as run_rescore
+    from moderation.services.scorer import scorer_choice
+
+    ids = matching_ids(RescoreFilter(article_slug, tuple(states), since, unscored, limit))
+    if not ids:
+        click.echo("No comments match.")
+        return
+    choice = scorer_choice()
+    click.echo(f"Rescoring {len(ids)} comments with {choice.scorer.identity.name}", err=True)
+    try:
+        choice.scorer.load()
+        with click.progressbar(length=len(ids), label="Rescoring", file=sys.stderr) as bar:
+            outcome = run_rescore(ids, choice.scorer, batch_size=batch_size, reband=reband,
+                                  now=utcnow(), on_batch=bar.update)
+    except ScorerError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Rescored {outcome.scored} comments; {outcome.rebanded} moved to a new band.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)),
+              show_default="5000 or $PORT")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Run a scoring worker thread beside the web server.")
+def serve(host: str, port: int, with_worker: bool) -> None:
+    """Serve the site and a scoring worker in one process (for one machine; see README)."""
+    from werkzeug.serving import run_simple
+
+    from moderation.worker import start_thread
+
+    app = current_app._get_current_object()
+    stop = None
+    if with_worker:
+        _, stop = start_thread(app)
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops the server and the worker)")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if stop is not None:
+            stop.set()

@@ -1,0 +1,71 @@
+"""Defaults. Overridden by instance/config.py, then by environment variables."""
+
+import json
+import os
+from datetime import timedelta
+
+DEFAULTS = {
+    "SQLALCHEMY_DATABASE_URI": None,  # filled in create_app: SQLite in the instance folder
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # A comment is at most 5,000 characters; anything much bigger is not a comment.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Scoring
+    "MODERATION_SCORER": "auto",  # auto | detoxify | embedded
+    "MODERATION_DETOXIFY_MODEL": "original",
+    "MODERATION_DETOXIFY_CHECKPOINT": None,  # default: instance/detoxify/<model>.ckpt if present
+    "MODERATION_DETOXIFY_HF_CONFIG": None,  # default: instance/detoxify/<model>/ if present
+    "MODERATION_DEVICE": "cpu",
+    "MODERATION_BATCH_SIZE": 16,
+    # Pipeline
+    "MODERATION_WORKER_BATCH": 32,
+    "MODERATION_WORKER_POLL_SECONDS": 1.0,
+    "MODERATION_LEASE_SECONDS": 300,
+    "MODERATION_SCORE_TIMEOUT_SECONDS": 120,
+    "MODERATION_RETRY_BASE_SECONDS": 15,
+    "MODERATION_RETRY_MAX_SECONDS": 3600,
+    # Readers
+    "MODERATION_POST_LIMIT": "5 per minute;50 per day",
+    "MODERATION_LOGIN_LIMIT": "10 per minute",
+    "MODERATION_COMMENT_MAX_CHARS": 5000,
+    "MODERATION_NAME_MAX_CHARS": 80,
+}
+
+
+def _parse(value: str):
+    """Environment values are strings; numbers, booleans and JSON are read as such."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def from_environment(environ=os.environ) -> dict:
+    overrides = {
+        key: _parse(value) for key, value in environ.items() if key.startswith("MODERATION_")
+    }
+    # Strings that look like numbers but are paths or names stay strings where it matters.
+    for key in ("MODERATION_DETOXIFY_CHECKPOINT", "MODERATION_DETOXIFY_HF_CONFIG",
+                "MODERATION_SCORER", "MODERATION_DETOXIFY_MODEL", "MODERATION_POST_LIMIT"):
+        if key in environ:
+            overrides[key] = environ[key]
+    if environ.get("DATABASE_URL"):
+        overrides["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    if environ.get("SECRET_KEY"):
+        overrides["SECRET_KEY"] = environ["SECRET_KEY"]
+    return overrides
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the postgres:// and postgresql:// forms hosting providers hand out."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

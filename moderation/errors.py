@@ -1,0 +1,71 @@
+"""Every error a person can meet gets a page (or JSON) that says what happened, never a 500
+stack trace: 400 bad form or expired form token, 403, 404, 405, 409, 413, 429."""
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+TITLES = {
+    400: "We could not read that",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Already decided",
+    413: "Too large",
+    429: "Slow down",
+    500: "Something went wrong",
+}
+MESSAGES = {
+    413: "That was too large to accept. Comments can be at most 5,000 characters.",
+    429: "You have posted too often in a short time. Please wait a minute and try again.",
+    405: "That address does not accept this kind of request.",
+    500: "Something went wrong on our side. Your last action may not have been saved.",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/healthz")) or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _message(error: HTTPException) -> str:
+    default = MESSAGES.get(error.code or 500)
+    if error.code in (413, 429):
+        return default
+    description = error.description or ""
+    # Werkzeug's stock descriptions are written for developers; prefer our own where we have one.
+    if default and (not description or description == type(error).description):
+        return default
+    return description or default or "Something went wrong."
+
+
+def _respond(code: int, message: str):
+    if _wants_json():
+        return jsonify({"error": TITLES.get(code, "Error"), "message": message}), code
+    return render_template(
+        "errors/error.html", code=code, title=TITLES.get(code, "Error"), message=message
+    ), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _respond(
+            400,
+            "This form has expired or was not sent from this site. "
+            "Go back, reload the page and try again; nothing was saved.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _respond(error.code or 500, _message(error))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        from moderation.extensions import db
+
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return _respond(500, MESSAGES[500])

@@ -1,0 +1,3 @@
+from moderation.public.routes import bp
+
+__all__ = ["bp"]

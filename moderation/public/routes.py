@@ -1,0 +1,62 @@
+"""Article pages, the comment form and a comment's own status page."""
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from moderation.extensions import db, limiter
+from moderation.public.forms import CommentForm
+from moderation.services import submit
+
+bp = Blueprint("public", __name__)
+
+
+def _post_limit() -> str:
+    return current_app.config["MODERATION_POST_LIMIT"]
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "public/index.html", articles=submit.list_articles(), counts=submit.published_counts()
+    )
+
+
+def _render_article(article, form, status=200):
+    comments = submit.published_comments(article)
+    return render_template("public/article.html", article=article, comments=comments,
+                           form=form), status
+
+
+@bp.get("/articles/<slug>")
+def article(slug):
+    found = submit.article_by_slug(slug) or abort(404, "There is no article at this address.")
+    return _render_article(found, CommentForm())
+
+
+@bp.post("/articles/<slug>/comments")
+@limiter.limit(_post_limit, key_func=lambda: request.remote_addr or "unknown")
+def post_comment(slug):
+    found = submit.article_by_slug(slug) or abort(404, "There is no article at this address.")
+    if not found.comments_open:
+        abort(403, f"Comments on “{found.headline}” are closed.")
+    if request.content_length and not request.form:
+        # Werkzeug drops a urlencoded body that is not valid UTF-8 as a whole.
+        abort(400, "We could not read that post: it is not text (UTF-8 form data). "
+                   "Nothing was saved.")
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _render_article(found, form, status=400)
+    comment = submit.submit_comment(
+        found,
+        author_name=form.author_name.data,
+        author_email=form.author_email.data,
+        body=form.body.data,
+        ip_hash=submit.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"]),
+    )
+    db.session.commit()
+    return redirect(url_for("public.comment_status", token=comment.public_token), code=303)
+
+
+@bp.get("/comments/<token>")
+def comment_status(token):
+    comment = submit.comment_by_token(token) or abort(404, "We could not find that comment.")
+    return render_template("public/comment_status.html", comment=comment)

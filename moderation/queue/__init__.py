@@ -1,0 +1,3 @@
+from moderation.queue.routes import bp
+
+__all__ = ["bp"]

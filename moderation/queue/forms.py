@@ -1,0 +1,13 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
+
+from moderation.services.decide import ACTIONS, REASONS
+
+
+class DecisionForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired("Choose approve or reject."),
+                                     AnyOf(list(ACTIONS), "Choose approve or reject.")])
+    reason = SelectField("Reason", choices=[("", "—")] + list(REASONS.items()),
+                         validators=[Optional()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=1000)])

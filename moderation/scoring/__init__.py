@@ -1,0 +1,32 @@
+"""Scoring as a library: strings in, label probabilities and the scorer's identity out.
+
+No Flask, no models from the app, and nothing heavy at import time: torch, transformers,
+detoxify and profanity_check are imported by load().
+"""
+
+from .base import (
+    LABELS,
+    ScoredText,
+    Scorer,
+    ScorerError,
+    ScorerIdentity,
+    ScorerUnavailable,
+)
+from .choose import CHOICES, ScorerChoice, choose_scorer
+from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
+from .embedded import EmbeddedScorer
+
+__all__ = [
+    "CHOICES",
+    "LABELS",
+    "DetoxifyScorer",
+    "EmbeddedScorer",
+    "ScoredText",
+    "Scorer",
+    "ScorerChoice",
+    "ScorerError",
+    "ScorerIdentity",
+    "ScorerUnavailable",
+    "choose_scorer",
+    "detoxify_weights_available",
+]

@@ -1,0 +1,49 @@
+"""Which scorer to run, and one sentence saying why, for the logs and /healthz."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .base import Scorer
+from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
+from .embedded import EmbeddedScorer
+
+CHOICES: tuple[str, ...] = ("auto", "detoxify", "embedded")
+_EMBEDDED = "the embedded alt-profanity-check model"
+
+
+@dataclass(frozen=True)
+class ScorerChoice:
+    scorer: Scorer
+    reason: str
+
+
+def choose_scorer(
+    choice: str = "auto",
+    *,
+    model_type: str = "original",
+    checkpoint: str | os.PathLike | None = None,
+    huggingface_config_path: str | os.PathLike | None = None,
+    device: str = "cpu",
+    batch_size: int = 16,
+) -> ScorerChoice:
+    """Construct (never load) the scorer that `choice` asks for."""
+    normalised = choice.strip().lower() if isinstance(choice, str) else choice
+    if normalised not in CHOICES:
+        raise ValueError(f"MODERATION_SCORER must be one of {', '.join(CHOICES)}; got {choice!r}")
+    prefix = f"MODERATION_SCORER={normalised}"
+    if normalised == "embedded":
+        return ScorerChoice(EmbeddedScorer(), f"{prefix}: using {_EMBEDDED}")
+
+    available, why = detoxify_weights_available(model_type, checkpoint, huggingface_config_path)
+    if normalised == "auto" and not available:
+        return ScorerChoice(EmbeddedScorer(), f"{prefix}: {why}; using {_EMBEDDED}")
+    detoxify = DetoxifyScorer(model_type, checkpoint=checkpoint,
+                              huggingface_config_path=huggingface_config_path,
+                              device=device, batch_size=batch_size)
+    if available:
+        return ScorerChoice(detoxify, f"{prefix}: {why}; using Detoxify {model_type}")
+    # Asked for explicitly: no silent fallback, load() will say what is missing.
+    return ScorerChoice(detoxify, f"{prefix}: using Detoxify {model_type}, but {why} "
+                                  "(it will be downloaded, or fail to load)")

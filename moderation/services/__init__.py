@@ -1,0 +1,1 @@
+"""Business rules. Services flush; the caller (request or worker) commits."""

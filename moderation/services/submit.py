@@ -1,0 +1,75 @@
+"""A reader's comment: stored first, scored later by the worker, never inside the request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from moderation.extensions import db
+from moderation.models import Article, Comment, CommentState
+
+
+class CommentsClosed(Exception):
+    """The article does not take comments."""
+
+
+def hash_ip(ip: str | None, secret: str) -> str | None:
+    """Moderators can tell posts from one address apart without anyone storing the address."""
+    if not ip:
+        return None
+    return hmac.new(secret.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+def submit_comment(
+    article: Article, *, author_name: str, author_email: str | None, body: str, ip_hash: str | None
+) -> Comment:
+    if not article.comments_open:
+        raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
+    comment = Comment(
+        article=article,
+        author_name=author_name.strip(),
+        author_email=(author_email or "").strip() or None,
+        body=body.strip(),
+        ip_hash=ip_hash,
+        public_token=secrets.token_urlsafe(24),
+        state=CommentState.PENDING,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def comment_by_token(token: str) -> Comment | None:
+    return db.session.execute(
+        db.select(Comment).where(Comment.public_token == token)
+    ).scalar_one_or_none()
+
+
+def published_comments(article: Article) -> list[Comment]:
+    return list(
+        db.session.execute(
+            db.select(Comment)
+            .where(Comment.article_id == article.id, Comment.state == CommentState.APPROVED)
+            .order_by(Comment.created_at, Comment.id)
+        ).scalars()
+    )
+
+
+def published_counts() -> dict[int, int]:
+    rows = db.session.execute(
+        db.select(Comment.article_id, db.func.count())
+        .where(Comment.state == CommentState.APPROVED)
+        .group_by(Comment.article_id)
+    )
+    return dict(rows.all())
+
+
+def article_by_slug(slug: str) -> Article | None:
+    return db.session.execute(db.select(Article).where(Article.slug == slug)).scalar_one_or_none()
+
+
+def list_articles() -> list[Article]:
+    return list(
+        db.session.execute(db.select(Article).order_by(Article.published_at.desc())).scalars()
+    )

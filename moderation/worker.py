@@ -1,0 +1,153 @@
+"""The scoring loop: claim a batch -> score -> band with the active policy -> commit.
+
+Any number of workers may run against one database: claims are leased, so a worker that dies
+mid-batch only delays its comments until the lease expires; it never loses or double-decides."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from flask import Flask
+
+from moderation.extensions import db
+from moderation.models import WorkerHeartbeat, utcnow
+from moderation.scoring import ScoredText, Scorer
+from moderation.services import pipeline
+from moderation.services.scorer import scorer_choice
+
+log = logging.getLogger(__name__)
+
+
+class ScoringTimeout(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self, app: Flask, scorer: Scorer | None = None, *, reason: str | None = None):
+        self.app = app
+        choice = scorer_choice(app)
+        self.scorer = scorer or choice.scorer
+        self.reason = reason or choice.reason
+        config = app.config
+        self.batch_size = int(config["MODERATION_WORKER_BATCH"])
+        self.lease_seconds = float(config["MODERATION_LEASE_SECONDS"])
+        self.poll_seconds = float(config["MODERATION_WORKER_POLL_SECONDS"])
+        self.timeout = float(config["MODERATION_SCORE_TIMEOUT_SECONDS"])
+        self.retry_base = float(config["MODERATION_RETRY_BASE_SECONDS"])
+        self.retry_max = float(config["MODERATION_RETRY_MAX_SECONDS"])
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.scored_total = 0
+        self.last_error: str | None = None
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
+
+    # -- one batch ---------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Process one batch; returns how many comments it claimed."""
+        with self.app.app_context():
+            try:
+                token, claimed = pipeline.claim_batch(self.batch_size, self.lease_seconds)
+                db.session.commit()
+                if not claimed:
+                    return 0
+                try:
+                    results = self._score(claimed)
+                except Exception as error:  # any scorer failure leaves comments unscored
+                    message = _describe(error)
+                    self.last_error = message
+                    log.warning("scoring %d comments failed: %s", len(claimed), message)
+                    pipeline.record_failure(
+                        token, [item.id for item in claimed], message,
+                        base_seconds=self.retry_base, max_seconds=self.retry_max,
+                    )
+                    db.session.commit()
+                    return len(claimed)
+                outcome = pipeline.apply_scores(token, results, self.scorer.identity)
+                db.session.commit()
+                self.scored_total += outcome.banded
+                self.last_error = None
+                return len(claimed)
+            finally:
+                db.session.remove()
+
+    def _score(self, claimed: list[pipeline.Claimed]) -> dict[int, ScoredText]:
+        texts = [item.body for item in claimed]
+        future = self._executor.submit(self.scorer.score, texts)
+        try:
+            scored = future.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            # The stuck call cannot be interrupted; abandon its thread and start a fresh one.
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
+            raise ScoringTimeout(f"the scorer took longer than {self.timeout:g} s") from None
+        if len(scored) != len(claimed):
+            raise RuntimeError(f"scorer returned {len(scored)} results for {len(claimed)} texts")
+        return {item.id: result for item, result in zip(claimed, scored, strict=True)}
+
+    # -- the loop ----------------------------------------------------------------------
+    def load(self) -> None:
+        try:
+            self.scorer.load()
+            log.info("scorer %s loaded", self.scorer.identity.label)
+        except Exception as error:  # keep running: batches will fail and be retried
+            self.last_error = _describe(error)
+            log.error("scorer %s could not load: %s", self.scorer.identity.name, self.last_error)
+
+    def run(self, stop: threading.Event, *, max_batches: int | None = None) -> None:
+        self.load()
+        batches = 0
+        while not stop.is_set():
+            try:
+                claimed = self.run_once()
+            except Exception:  # the database went away, say; back off and try again
+                log.exception("worker batch failed")
+                claimed = 0
+                stop.wait(self.poll_seconds * 5)
+            self.heartbeat()
+            batches += 1
+            if max_batches is not None and batches >= max_batches:
+                break
+            if not claimed:
+                stop.wait(self.poll_seconds)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def heartbeat(self) -> None:
+        with self.app.app_context():
+            try:
+                beat = db.session.get(WorkerHeartbeat, self.id)
+                if beat is None:
+                    beat = WorkerHeartbeat(id=self.id, hostname=socket.gethostname(),
+                                           pid=os.getpid(), started_at=utcnow())
+                    db.session.add(beat)
+                identity = self.scorer.identity
+                beat.scorer_name = identity.name
+                beat.scorer_version = identity.version
+                beat.scorer_loaded = bool(self.scorer.ready)
+                beat.scorer_reason = self.reason
+                beat.last_error = self.last_error
+                beat.scored_total = self.scored_total
+                beat.seen_at = utcnow()
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("could not record the worker heartbeat")
+            finally:
+                db.session.remove()
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or error.__class__.__name__
+    return f"{error.__class__.__name__}: {text}" if str(error) else text
+
+
+def start_thread(app: Flask) -> tuple[threading.Thread, threading.Event]:
+    """A worker in a background thread of the serving process (what `make run` uses)."""
+    stop = threading.Event()
+    worker = Worker(app)
+    thread = threading.Thread(target=worker.run, args=(stop,), name="scoring-worker", daemon=True)
+    thread.start()
+    return thread, stop

@@ -1,0 +1,169 @@
+"""The pipeline never loses a comment and never decides one twice."""
+
+from datetime import timedelta
+
+import pytest
+
+from moderation.extensions import db
+from moderation.models import Comment, CommentState, Decision, Role, utcnow
+from moderation.scoring import ScoredText, ScorerIdentity
+from moderation.services import pipeline
+from moderation.services.decide import decide
+from moderation.worker import Worker
+from tests.factories import make_article, make_comment, make_user
+
+IDENTITY = ScorerIdentity("fake", "1")
+
+
+def reload(comment_id: int) -> Comment:
+    db.session.expire_all()
+    return db.session.get(Comment, comment_id)
+
+
+def decisions_for(comment_id: int) -> list[Decision]:
+    return list(db.session.execute(
+        db.select(Decision).where(Decision.comment_id == comment_id).order_by(Decision.id)
+    ).scalars())
+
+
+def test_a_worker_bands_new_comments_and_records_why(ctx, scorer):
+    article = make_article()
+    clean = make_comment(article, "Thanks for this.")
+    abusive = make_comment(article, "You idiot [toxicity=0.97]")
+    middling = make_comment(article, "Hmm [insult=0.5]")
+    db.session.commit()
+
+    assert Worker(ctx).run_once() == 3
+
+    assert reload(clean.id).state is CommentState.APPROVED
+    assert reload(abusive.id).state is CommentState.HELD
+    assert reload(middling.id).state is CommentState.QUEUED
+    held = reload(abusive.id)
+    assert held.risk == pytest.approx(0.97)
+    assert held.scorer_name == "fake" and held.current_score.toxicity == pytest.approx(0.97)
+    [decision] = decisions_for(abusive.id)
+    assert (decision.from_state, decision.to_state) == (CommentState.PENDING, CommentState.HELD)
+    assert decision.policy.version == 1 and decision.actor is None
+
+
+def test_claims_are_exclusive_until_the_lease_expires(ctx):
+    article = make_article()
+    ids = [make_comment(article, f"comment {n}").id for n in range(5)]
+    db.session.commit()
+
+    first_token, first = pipeline.claim_batch(3, lease_seconds=60)
+    db.session.commit()
+    second_token, second = pipeline.claim_batch(10, lease_seconds=60)
+    db.session.commit()
+    assert {c.id for c in first} | {c.id for c in second} == set(ids)
+    assert not {c.id for c in first} & {c.id for c in second}
+
+    # Nothing left to claim now; after the leases run out everything comes back.
+    _, nothing = pipeline.claim_batch(10, lease_seconds=60)
+    assert nothing == []
+    later = utcnow() + timedelta(seconds=61)
+    _, again = pipeline.claim_batch(10, lease_seconds=60, now=later)
+    assert sorted(c.id for c in again) == sorted(ids)
+
+
+def test_a_worker_that_dies_mid_batch_loses_nothing(ctx):
+    """Worker A claims and dies before storing anything; its lease expires; worker B scores
+    the comments; when A comes back to life and tries to store its results, they are refused."""
+    article = make_article()
+    ids = [make_comment(article, f"comment {n} [toxicity=0.{n}5]").id for n in range(4)]
+    db.session.commit()
+    dead_token, claimed = pipeline.claim_batch(10, lease_seconds=30)
+    db.session.commit()
+    assert len(claimed) == 4
+
+    later = utcnow() + timedelta(seconds=31)
+    token_b, claimed_b = pipeline.claim_batch(10, lease_seconds=30, now=later)
+    db.session.commit()
+    assert sorted(c.id for c in claimed_b) == sorted(ids)
+    results = {c.id: ScoredText({"toxicity": 0.05}) for c in claimed_b}
+    outcome = pipeline.apply_scores(token_b, results, IDENTITY)
+    db.session.commit()
+    assert outcome.banded == 4
+
+    zombie = pipeline.apply_scores(dead_token, {i: ScoredText({"toxicity": 0.99}) for i in ids},
+                                   IDENTITY)
+    db.session.commit()
+    assert zombie.lost == 4 and zombie.banded == 0
+    for comment_id in ids:
+        assert reload(comment_id).state is CommentState.APPROVED
+        assert len(decisions_for(comment_id)) == 1
+
+
+def test_a_failing_scorer_leaves_comments_queued_unscored_and_retried(ctx, scorer):
+    article = make_article()
+    comment = make_comment(article, "anything")
+    db.session.commit()
+    scorer.fail_all = True
+
+    Worker(ctx).run_once()
+    failed = reload(comment.id)
+    assert failed.state is CommentState.QUEUED
+    assert failed.scored_at is None
+    assert "fake scorer was told to fail" in failed.score_error
+    assert failed.score_attempts == 1
+    assert failed.next_score_at > utcnow()
+    [decision] = decisions_for(comment.id)
+    assert decision.reason == "unscored"
+
+    # Not retried before its time...
+    assert Worker(ctx).run_once() == 0
+    # ...and after it, a working scorer bands it.
+    scorer.fail_all = False
+    db.session.execute(db.update(Comment).values(next_score_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert Worker(ctx).run_once() == 1
+    scored = reload(comment.id)
+    assert scored.state is CommentState.APPROVED and scored.score_error is None
+    assert [d.to_state for d in decisions_for(comment.id)] == [
+        CommentState.QUEUED, CommentState.APPROVED]
+
+
+def test_backoff_doubles_up_to_a_cap():
+    assert [pipeline.retry_delay(n, 10, 100) for n in range(1, 6)] == [10, 20, 40, 80, 100]
+
+
+def test_a_scorer_that_hangs_times_out_and_the_comment_stays_unscored(ctx, scorer):
+    ctx.config["MODERATION_SCORE_TIMEOUT_SECONDS"] = 0.3
+    scorer.slow_seconds = 2
+    article = make_article()
+    comment = make_comment(article, "take your time [slow]")
+    db.session.commit()
+    Worker(ctx).run_once()
+    timed_out = reload(comment.id)
+    assert timed_out.state is CommentState.QUEUED
+    assert "longer than 0.3 s" in timed_out.score_error
+
+
+def test_a_moderator_decision_during_scoring_is_not_overwritten(ctx):
+    article = make_article()
+    comment = make_comment(article, "borderline [toxicity=0.99]")
+    moderator = make_user("sam", Role.MODERATOR)
+    db.session.commit()
+    token, _ = pipeline.claim_batch(10, lease_seconds=60)
+    db.session.commit()
+
+    decide(reload(comment.id), moderator, "approve")
+    db.session.commit()
+    outcome = pipeline.apply_scores(token, {comment.id: ScoredText({"toxicity": 0.99})}, IDENTITY)
+    db.session.commit()
+
+    assert outcome.already_decided == 1
+    final = reload(comment.id)
+    assert final.state is CommentState.APPROVED
+    assert final.risk == pytest.approx(0.99)  # the score is still kept for the record
+    assert [d.to_state for d in decisions_for(comment.id)] == [CommentState.APPROVED]
+
+
+def test_waiting_counts(ctx):
+    article = make_article()
+    make_comment(article, "a")
+    make_comment(article, "b", state=CommentState.HELD, scored_at=utcnow())
+    make_comment(article, "c", state=CommentState.QUEUED)  # unscored after a failure
+    make_comment(article, "d", state=CommentState.APPROVED, scored_at=utcnow())
+    db.session.commit()
+    assert pipeline.waiting_counts() == {"awaiting_score": 2, "awaiting_moderator": 2}

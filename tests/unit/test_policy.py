@@ -1,0 +1,70 @@
+"""Bands: approve when every label is under its approve threshold, hold when any label
+reaches its reject threshold, queue the rest."""
+
+import pytest
+
+from moderation.models import Band, CommentState, Policy
+from moderation.services import policy as policies
+
+
+def make_policy(reject_action="hold", **overrides) -> Policy:
+    thresholds = policies.default_thresholds()
+    for label, rule in overrides.items():
+        thresholds[label].update(rule)
+    return Policy(version=1, thresholds=thresholds, reject_action=reject_action, active=True)
+
+
+def test_a_clean_comment_is_approved():
+    policy = make_policy()
+    labels = {"toxicity": 0.02, "insult": 0.01, "threat": 0.0}
+    assert policies.band(labels, policy) is Band.APPROVE
+    assert policies.state_for(Band.APPROVE, policy) is CommentState.APPROVED
+
+
+def test_one_label_at_its_reject_threshold_holds_the_comment():
+    policy = make_policy()
+    labels = {"toxicity": 0.05, "threat": 0.60}  # threat rejects at 0.60 by default
+    assert policies.band(labels, policy) is Band.REJECT
+    assert policies.state_for(Band.REJECT, policy) is CommentState.HELD
+
+
+def test_just_under_reject_but_over_approve_is_queued():
+    policy = make_policy()
+    assert policies.band({"toxicity": 0.8999}, policy) is Band.QUEUE
+    assert policies.band({"toxicity": 0.30}, policy) is Band.QUEUE  # approve is "below"
+    assert policies.band({"toxicity": 0.2999}, policy) is Band.APPROVE
+
+
+def test_auto_reject_policy_rejects_instead_of_holding():
+    policy = make_policy(reject_action="reject")
+    assert policies.state_for(Band.REJECT, policy) is CommentState.REJECTED
+
+
+def test_disabled_labels_are_ignored_for_band_and_risk():
+    policy = make_policy(threat={"enabled": False})
+    labels = {"toxicity": 0.1, "threat": 0.99}
+    assert policies.band(labels, policy) is Band.APPROVE
+    assert policies.risk(labels, policy) == pytest.approx(0.1)
+
+
+def test_risk_is_the_highest_label():
+    policy = make_policy()
+    assert policies.risk({"toxicity": 0.2, "insult": 0.7, "obscene": 0.4}, policy) == 0.7
+
+
+def test_missing_labels_are_not_invented():
+    # The embedded model only gives toxicity: the other labels neither approve nor reject.
+    policy = make_policy()
+    assert policies.band({"toxicity": 0.5}, policy) is Band.QUEUE
+    assert policies.risk({"toxicity": 0.5}, policy) == 0.5
+
+
+def test_premoderated_articles_queue_even_clean_comments():
+    policy = make_policy()
+    assert policies.state_for(Band.APPROVE, policy, premoderate=True) is CommentState.QUEUED
+    assert policies.state_for(Band.REJECT, policy, premoderate=True) is CommentState.HELD
+
+
+def test_default_thresholds_are_ordered():
+    for label, rule in policies.default_thresholds().items():
+        assert 0 <= rule["approve"] < rule["reject"] <= 1, label

@@ -1,0 +1,60 @@
+"""Floods get a 429 with a message; forms without a valid CSRF token get a friendly 400."""
+
+import pytest
+
+from moderation.extensions import db
+from moderation.models import Comment
+from tests.factories import make_article
+
+
+@pytest.fixture
+def app_config():
+    return {"MODERATION_POST_LIMIT": "3 per minute", "WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def article(app):
+    with app.app_context():
+        make_article(slug="story")
+        db.session.commit()
+    return "story"
+
+
+def csrf_token(client, path="/articles/story"):
+    page = client.get(path).get_data(as_text=True)
+    return page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+
+def count(app):
+    with app.app_context():
+        return db.session.execute(db.select(db.func.count()).select_from(Comment)).scalar_one()
+
+
+def test_a_flood_from_one_address_is_slowed_down(app, client, article):
+    token = csrf_token(client)
+    data = {"author_name": "Flo", "body": "again", "csrf_token": token}
+    statuses = [client.post("/articles/story/comments", data=data).status_code for _ in range(5)]
+    assert statuses == [303, 303, 303, 429, 429]
+    response = client.post("/articles/story/comments", data=data)
+    assert "posted too often" in response.get_data(as_text=True)
+    assert count(app) == 3
+    # Another address is not punished for it.
+    other = client.post("/articles/story/comments", data=data,
+                        environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert other.status_code == 303
+
+
+def test_a_missing_csrf_token_gets_a_friendly_400(app, client, article):
+    response = client.post("/articles/story/comments", data={"author_name": "A", "body": "b"})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert count(app) == 0
+
+
+def test_a_forged_csrf_token_gets_a_friendly_400(app, client, article):
+    csrf_token(client)
+    response = client.post("/articles/story/comments",
+                           data={"author_name": "A", "body": "b", "csrf_token": "forged"})
+    assert response.status_code == 400
+    assert "nothing was saved" in response.get_data(as_text=True)
+    assert count(app) == 0

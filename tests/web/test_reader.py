@@ -1,0 +1,168 @@
+"""A reader on an article page: reads, posts, and gets an honest answer. Bad input never 500s."""
+
+import re
+
+import pytest
+
+from moderation.extensions import db
+from moderation.models import Comment, CommentState
+from moderation.worker import Worker
+from tests.factories import make_article, make_comment
+
+
+@pytest.fixture
+def article(app):
+    with app.app_context():
+        story = make_article(slug="flood-barrier", headline="Council approves a flood barrier",
+                             section="Local", byline="By Mara L.", tags=["Flooding", "Council"],
+                             source_url="https://example.org/minutes", source_name="Minutes")
+        make_comment(story, "An early published remark", state=CommentState.APPROVED)
+        make_comment(story, "A held remark that must not show", state=CommentState.HELD)
+        db.session.commit()
+    return "flood-barrier"
+
+
+def post(client, slug, **fields):
+    data = {"author_name": "Jo Reader", "author_email": "", "body": "Well reported, thanks."}
+    data.update(fields)
+    return client.post(f"/articles/{slug}/comments", data=data)
+
+
+def comments(app):
+    with app.app_context():
+        return list(db.session.execute(db.select(Comment).order_by(Comment.id)).scalars())
+
+
+def test_the_article_page_looks_like_a_news_page(client, article):
+    page = client.get(f"/articles/{article}").get_data(as_text=True)
+    for part in ("Local", "Council approves a flood barrier", "By Mara L.", "Flooding",
+                 "https://example.org/minutes", "1 Comment", "An early published remark",
+                 "Post Comment"):
+        assert part in page
+    assert "A held remark that must not show" not in page
+
+
+def test_the_index_lists_articles_with_published_counts(client, article):
+    page = client.get("/").get_data(as_text=True)
+    assert "Council approves a flood barrier" in page
+    assert "1 Comment" in page
+
+
+def test_an_empty_article_says_0_comments(app, client):
+    with app.app_context():
+        make_article(slug="quiet")
+        db.session.commit()
+    assert "0 Comments" in client.get("/articles/quiet").get_data(as_text=True)
+
+
+def test_a_clean_comment_is_stored_then_published_by_the_worker(app, client, article):
+    response = post(client, article, body="Thanks, this was clear and useful.")
+    assert response.status_code == 303
+    status_url = response.headers["Location"]
+    assert re.fullmatch(r"/comments/[A-Za-z0-9_-]{32}", status_url)
+
+    # Stored before anything scored it, and the status page says so honestly.
+    stored = comments(app)[-1]
+    assert stored.state is CommentState.PENDING and stored.scored_at is None
+    waiting = client.get(status_url).get_data(as_text=True)
+    assert "being checked" in waiting and 'http-equiv="refresh"' in waiting
+
+    Worker(app).run_once()
+    published = client.get(status_url).get_data(as_text=True)
+    assert "Your comment is published" in published and "refresh" not in published
+    assert "Thanks, this was clear and useful." in client.get(f"/articles/{article}").get_data(
+        as_text=True)
+
+
+def test_an_abusive_comment_is_held_for_review(app, client, article):
+    status_url = post(client, article, body="You are scum [toxicity=0.98]").headers["Location"]
+    Worker(app).run_once()
+    assert "held for review" in client.get(status_url).get_data(as_text=True)
+    assert "You are scum" not in client.get(f"/articles/{article}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"body": ""}, "Please write a comment before posting."),
+    ({"body": "   \n  "}, "Please write a comment before posting."),
+    ({"author_name": ""}, "Please give a name"),
+    ({"author_name": "x" * 81}, "at most 80 characters; yours has 81"),
+    ({"body": "y" * 5001}, "at most 5,000 characters; yours has 5,001"),
+    ({"author_email": "not-an-email"}, "does not look like an email address"),
+    ({"body": "hello\x00\x01binary"}, "characters that are not text"),
+    ({"website": "http://spam.example"}, "could not be accepted"),
+])
+def test_bad_fields_re_render_the_form_with_a_400(app, client, article, fields, message):
+    response = post(client, article, **fields)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert len(comments(app)) == 2  # nothing stored
+
+
+def test_exactly_5000_characters_after_trimming_is_accepted(app, client, article):
+    assert post(client, article, body="  " + "z" * 5000 + "  ").status_code == 303
+    assert len(comments(app)[-1].body) == 5000
+
+
+@pytest.mark.parametrize("raw", [
+    b"author_name=Jo&body=\xff\xfe\x00\x9c junk",  # raw bytes that are not UTF-8
+    b"author_name=Jo&body=%ff%fe%00%9c+junk",  # the same, percent-encoded
+])
+def test_undecodable_bytes_are_refused_as_binary(app, client, article, raw):
+    response = client.post(f"/articles/{article}/comments", data=raw,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "not text" in response.get_data(as_text=True)
+    assert len(comments(app)) == 2
+
+
+def test_an_oversized_body_gets_413(client, article):
+    response = post(client, article, body="a" * 70_000)
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+
+
+def test_posting_to_an_unknown_article_is_404(client, article):
+    response = post(client, "no-such-story")
+    assert response.status_code == 404
+    assert "no article at this address" in response.get_data(as_text=True)
+
+
+def test_posting_to_a_closed_article_is_403(app, client):
+    with app.app_context():
+        make_article(slug="closed", headline="Closed story", comments_open=False)
+        db.session.commit()
+    response = post(client, "closed")
+    assert response.status_code == 403
+    assert "closed" in response.get_data(as_text=True)
+    assert "Comments on this article are closed" in client.get("/articles/closed").get_data(
+        as_text=True)
+    assert comments(app) == []
+
+
+def test_script_in_a_comment_is_shown_as_text(app, client, article):
+    status_url = post(client, article, body="<script>alert('x')</script> nice").headers["Location"]
+    Worker(app).run_once()
+    page = client.get(f"/articles/{article}").get_data(as_text=True)
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; nice" in page
+    assert "&lt;script&gt;" in client.get(status_url).get_data(as_text=True)
+
+
+def test_an_unknown_status_token_is_404(client, article):
+    assert client.get("/comments/not-a-real-token").status_code == 404
+
+
+def test_the_email_is_never_shown_to_readers(app, client, article):
+    status_url = post(client, article, author_email="jo@example.org").headers["Location"]
+    Worker(app).run_once()
+    assert comments(app)[-1].author_email == "jo@example.org"
+    assert "jo@example.org" not in client.get(f"/articles/{article}").get_data(as_text=True)
+    assert "jo@example.org" not in client.get(status_url).get_data(as_text=True)
+
+
+def test_the_client_ip_is_stored_only_as_a_keyed_hash(app, client, article):
+    client.post(f"/articles/{article}/comments", environ_base={"REMOTE_ADDR": "203.0.113.9"},
+                data={"author_name": "Jo", "body": "hello"})
+    stored = comments(app)[-1]
+    assert stored.ip_hash and len(stored.ip_hash) == 64
+    assert "203.0.113.9" not in stored.ip_hash
