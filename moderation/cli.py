@@ -11,6 +11,7 @@ from datetime import datetime
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from moderation.extensions import db
 from moderation.models import Role, utcnow
@@ -22,6 +23,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice([role.value for role in Role]), default="moderator",
               show_default=True, help="What the account may do.")
@@ -45,6 +47,7 @@ def create_user(username: str, role: str, password_stdin: bool) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Add demo articles and comments, the default policy, and an admin and a moderator.
 
@@ -61,15 +64,20 @@ def seed_demo() -> None:
     db.session.commit()
     click.echo(f"Demo: {result.articles_created} new articles, "
                f"{result.comments_created} new comments to score.")
-    for username, role, password in result.accounts:
-        if password:
-            click.secho(f"  {role:9} {username!r} password: {password}   (shown only now)",
+    for account in result.accounts:
+        who = f"  {account.role:9} {account.username!r}"
+        if account.generated_password:
+            click.secho(f"{who} password: {account.generated_password}   (shown only now)",
                         fg="yellow")
+        elif account.created:
+            click.echo(f"{who} created with the password from "
+                       f"MODERATION_{account.username.upper()}_PASSWORD")
         else:
-            click.echo(f"  {role:9} {username!r} ready (password unchanged)")
+            click.echo(f"{who} already exists (password unchanged)")
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Process one batch and exit.")
 @click.option("--batches", type=int, default=None, help="Stop after this many batches.")
 def worker(once: bool, batches: int | None) -> None:
@@ -96,6 +104,7 @@ def _read_texts(texts: tuple[str, ...], file) -> list[str]:
 
 
 @click.command("score")
+@with_appcontext
 @click.argument("texts", nargs=-1)
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"),
               help="Read one text per line from PATH ('-' for standard input).")
@@ -129,6 +138,7 @@ def score(texts: tuple[str, ...], file) -> None:
 
 
 @click.command("rescore")
+@with_appcontext
 @click.option("--article", "article_slug", help="Only comments on the article with this slug.")
 @click.option("--state", "states", multiple=True,
               type=click.Choice(["pending", "queued", "held", "approved", "rejected"]),
@@ -164,6 +174,7 @@ def rescore(article_slug, states, since: datetime | None, unscored, limit, batch
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)),
               show_default="5000 or $PORT")

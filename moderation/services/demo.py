@@ -105,11 +105,19 @@ COMMENTS = [
 ]
 
 
+@dataclass(frozen=True)
+class SeededAccount:
+    username: str
+    role: str
+    created: bool
+    generated_password: str | None  # shown once; None when it came from the environment
+
+
 @dataclass
 class SeedResult:
     articles_created: int
     comments_created: int
-    accounts: list[tuple[str, str, str | None]]  # (username, role, new password or None)
+    accounts: list[SeededAccount]
 
 
 def seed_articles(now: datetime) -> tuple[int, int]:
@@ -144,9 +152,9 @@ def seed(now: datetime, *, admin_password: str | None, moderator_password: str |
             db.select(User).where(User.username == username)
         ).scalar_one_or_none()
         if exists:
-            accounts.append((username, role.value, None))
+            accounts.append(SeededAccount(username, role.value, False, None))
             continue
         password = given or secrets.token_urlsafe(12)
         create_user(username, password, role)
-        accounts.append((username, role.value, None if given else password))
+        accounts.append(SeededAccount(username, role.value, True, None if given else password))
     return SeedResult(articles, comments, accounts)

@@ -1,0 +1,81 @@
+"""Real-browser fixtures: Debian's Chromium through pytest-playwright, against a live server
+that scores comments with the real embedded model (alt-profanity-check)."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, browser_app, serve
+
+HERE = Path(__file__).resolve().parent
+
+
+def _why_skip() -> str | None:
+    if not CHROMIUM.exists():
+        return (f"{CHROMIUM} is not installed (Debian's chromium package; "
+                "`make system-test-deps` installs it as root)")
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _why_skip()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in items:
+        if HERE in Path(item.fspath).resolve().parents:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    reason = _why_skip()
+    if reason is not None:
+        pytest.skip(reason)
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    app: Flask
+    article_slug: str
+    article_headline: str
+    moderator_id: int
+    username: str
+    password: str
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture
+def live_server(tmp_path, sqlite_template):
+    from moderation.extensions import db
+    from tests.factories import PASSWORD, make_article, make_user
+
+    path = tmp_path / "browser.sqlite3"
+    shutil.copy(sqlite_template, path)
+    app = browser_app(path)
+    with app.app_context():
+        article = make_article(
+            slug="flood-barrier",
+            headline="Council approves a flood barrier",
+            section="Local",
+            byline="By Mara L.",
+            tags=["Flooding", "Council"],
+        )
+        moderator = make_user("maria", password=PASSWORD)
+        db.session.commit()
+        slug, headline, moderator_id = article.slug, article.headline, moderator.id
+        db.session.remove()
+    with serve(app) as served:
+        yield LiveServer(served.base_url, app, slug, headline, moderator_id, "maria", PASSWORD)
