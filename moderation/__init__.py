@@ -20,6 +20,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     _configure(app, test_config)
+    proxies = int(app.config.get("MODERATION_TRUSTED_PROXIES", 0))
+    if proxies:
+        # Behind nginx & co. the client address (used for the posting limit and the IP hash)
+        # is in X-Forwarded-For; trust exactly as many hops as there are proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -36,6 +36,8 @@ DEFAULTS = {
     "MODERATION_LOGIN_LIMIT": "10 per minute",
     "MODERATION_COMMENT_MAX_CHARS": 5000,
     "MODERATION_NAME_MAX_CHARS": 80,
+    # Reverse proxies in front of the app (0: clients connect directly).
+    "MODERATION_TRUSTED_PROXIES": 0,
 }
 
 

@@ -80,8 +80,10 @@ def build_tiny_checkpoint(
     model = transformers.BertForSequenceClassification(config)
 
     checkpoint_path = directory / "tiny.ckpt"
-    torch.save(_checkpoint_dict(hf_config_dir, tokenizer_name, num_classes, classes, model),
-               checkpoint_path)
+    torch.save(
+        _checkpoint_dict(hf_config_dir, tokenizer_name, num_classes, classes, model),
+        checkpoint_path,
+    )
     return checkpoint_path, hf_config_dir
 
 

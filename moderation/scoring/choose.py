@@ -39,11 +39,18 @@ def choose_scorer(
     available, why = detoxify_weights_available(model_type, checkpoint, huggingface_config_path)
     if normalised == "auto" and not available:
         return ScorerChoice(EmbeddedScorer(), f"{prefix}: {why}; using {_EMBEDDED}")
-    detoxify = DetoxifyScorer(model_type, checkpoint=checkpoint,
-                              huggingface_config_path=huggingface_config_path,
-                              device=device, batch_size=batch_size)
+    detoxify = DetoxifyScorer(
+        model_type,
+        checkpoint=checkpoint,
+        huggingface_config_path=huggingface_config_path,
+        device=device,
+        batch_size=batch_size,
+    )
     if available:
         return ScorerChoice(detoxify, f"{prefix}: {why}; using Detoxify {model_type}")
     # Asked for explicitly: no silent fallback, load() will say what is missing.
-    return ScorerChoice(detoxify, f"{prefix}: using Detoxify {model_type}, but {why} "
-                                  "(it will be downloaded, or fail to load)")
+    return ScorerChoice(
+        detoxify,
+        f"{prefix}: using Detoxify {model_type}, but {why} "
+        "(it will be downloaded, or fail to load)",
+    )

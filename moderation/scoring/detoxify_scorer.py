@@ -36,11 +36,22 @@ BASE_MODELS: dict[str, str] = {
     "original-small": "albert-base-v2",
     "unbiased-small": "albert-base-v2",
 }
-_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model",
-                    "sentencepiece.bpe.model")
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+)
 # Models whose position ids start after the padding index, so two positions are never used.
-_OFFSET_POSITION_MODELS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert",
-                           "data2vec-text", "longformer"}
+_OFFSET_POSITION_MODELS = {
+    "roberta",
+    "xlm-roberta",
+    "xlm-roberta-xl",
+    "camembert",
+    "data2vec-text",
+    "longformer",
+}
 _WORD = re.compile(r"\S+")
 
 
@@ -95,12 +106,16 @@ def detoxify_weights_available(
         return False, f"unknown Detoxify model type {model_type!r} (known: {_known_types()})"
     cached = torch_hub_checkpoint_dir() / checkpoint_filename(model_type)
     if not cached.is_file():
-        return False, (f"no Detoxify checkpoint configured and {cached.name} is not in the "
-                       f"torch hub cache {cached.parent}")
+        return False, (
+            f"no Detoxify checkpoint configured and {cached.name} is not in the "
+            f"torch hub cache {cached.parent}"
+        )
     base = BASE_MODELS[model_type]
     if hf_model_files(base) is None:
-        return False, (f"Detoxify weights are cached at {cached} but the config and tokenizer "
-                       f"of {base} are not in the Hugging Face cache {hf_hub_cache_dir()}")
+        return False, (
+            f"Detoxify weights are cached at {cached} but the config and tokenizer "
+            f"of {base} are not in the Hugging Face cache {hf_hub_cache_dir()}"
+        )
     return True, f"Detoxify {model_type} weights are cached at {cached}"
 
 
@@ -120,8 +135,10 @@ def _known_types() -> str:
 
 
 def _offline_requested() -> bool:
-    return any(os.environ.get(key, "").strip().lower() in {"1", "true", "yes", "on"}
-               for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(key, "").strip().lower() in {"1", "true", "yes", "on"}
+        for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def _go_offline() -> None:
@@ -168,8 +185,9 @@ class DetoxifyScorer:
         _check_arguments(model_type, checkpoint, batch_size, window_overlap, max_length)
         self.model_type = model_type
         self.checkpoint = Path(checkpoint) if checkpoint else None
-        self.huggingface_config_path = (Path(huggingface_config_path)
-                                        if huggingface_config_path else None)
+        self.huggingface_config_path = (
+            Path(huggingface_config_path) if huggingface_config_path else None
+        )
         self.device = device
         self.batch_size = batch_size
         self.window_overlap = window_overlap
@@ -196,10 +214,11 @@ class DetoxifyScorer:
             return []
         self.load()
         with self._score_lock:
-            plans = [self._plan(text) for text in texts]
-            windows = [text[start:end] if len(spans) > 1 else text
-                       for text, spans in zip(texts, plans) for start, end in spans]
-            rows = self._score_windows(windows)
+            try:
+                plans = [self._plan(text) for text in texts]
+                rows = _run_model(self._loaded, _window_texts(texts, plans), self.batch_size)
+            except Exception as exc:
+                raise ScorerError(f"Detoxify could not score {len(texts)} texts: {exc}") from exc
         return _combine(plans, rows, self._loaded.label_columns)
 
     def window_spans(self, text: str) -> list[tuple[int, int]]:
@@ -229,10 +248,11 @@ class DetoxifyScorer:
     def _prepare_download(self) -> None:
         available, why = detoxify_weights_available(self.model_type)
         if available:
-            pass
+            _go_offline()  # everything is on disk: never wait on the hub
         elif _offline_requested():
-            raise ScorerUnavailable(f"{why}, and HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE forbid "
-                                    "downloading them")
+            raise ScorerUnavailable(
+                f"{why}, and HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE forbid downloading them"
+            )
 
     def _construct(self) -> Any:
         source = str(self.checkpoint or CHECKPOINT_URLS[self.model_type])
@@ -242,28 +262,26 @@ class DetoxifyScorer:
             return Detoxify(
                 self.model_type,
                 checkpoint=str(self.checkpoint) if self.checkpoint else None,
-                huggingface_config_path=(str(self.huggingface_config_path)
-                                         if self.huggingface_config_path else None),
+                huggingface_config_path=(
+                    str(self.huggingface_config_path) if self.huggingface_config_path else None
+                ),
                 device=self.device,
             )
         except ImportError as exc:
             raise ScorerUnavailable(f"Detoxify is not installed: {exc}") from exc
         except OSError as exc:  # missing files, failed downloads, hub lookups
-            raise ScorerUnavailable(f"could not load Detoxify {self.model_type} from "
-                                    f"{source}: {exc}") from exc
+            raise ScorerUnavailable(
+                f"could not load Detoxify {self.model_type} from {source}: {exc}"
+            ) from exc
         except Exception as exc:
-            raise ScorerError(f"Detoxify {self.model_type} from {source} did not load: "
-                              f"{type(exc).__name__}: {exc}") from exc
+            raise ScorerError(
+                f"Detoxify {self.model_type} from {source} did not load: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     def _plan(self, text: str) -> list[tuple[int, int]]:
         loaded = self._loaded
         return plan_windows(loaded.tokenizer, text, loaded.budget, loaded.overlap)
-
-    def _score_windows(self, windows: list[str]) -> list[list[float]]:
-        try:
-            return _run_model(self._loaded, windows, self.batch_size)
-        except Exception as exc:
-            raise ScorerError(f"Detoxify could not score {len(windows)} windows: {exc}") from exc
 
 
 def _check_arguments(model_type, checkpoint, batch_size, window_overlap, max_length) -> None:
@@ -280,11 +298,13 @@ def _check_arguments(model_type, checkpoint, batch_size, window_overlap, max_len
 def _prepare(detox: Any, max_length: int | None, window_overlap: int) -> _Loaded:
     model, tokenizer = detox.model, detox.tokenizer
     model.eval()
-    columns = tuple((name, detox.class_names.index(name))
-                    for name in LABELS if name in detox.class_names)
+    columns = tuple(
+        (name, detox.class_names.index(name)) for name in LABELS if name in detox.class_names
+    )
     if not columns:
-        raise ScorerError(f"the checkpoint's classes {detox.class_names} include none of "
-                          f"{', '.join(LABELS)}")
+        raise ScorerError(
+            f"the checkpoint's classes {detox.class_names} include none of {', '.join(LABELS)}"
+        )
     length = model_max_length(tokenizer, model.config, max_length)
     budget = max(1, length - tokenizer.num_special_tokens_to_add(pair=False))
     # More overlap than half a window would mostly rescore the same tokens.
@@ -326,8 +346,7 @@ def _units(tokenizer: Any, text: str, budget: int) -> list[tuple[int, int, int]]
 
 def _units_from_offsets(tokenizer: Any, text: str, budget: int) -> list[tuple[int, int, int]]:
     # verbose=False: over-long input is the point here, not a mistake worth a warning.
-    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
-                         verbose=False)
+    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     offsets = encoding["offset_mapping"]
     if len(offsets) <= budget:
         return [(0, len(text), len(offsets))]
@@ -364,8 +383,9 @@ def _split_to_fit(tokenizer, text, lead, start, end, budget) -> list[tuple[int, 
     if tokens <= budget or end - start <= 1:
         return [(start, end, tokens)]
     middle = (start + end) // 2
-    return (_split_to_fit(tokenizer, text, start, start, middle, budget)
-            + _split_to_fit(tokenizer, text, middle, middle, end, budget))
+    return _split_to_fit(tokenizer, text, start, start, middle, budget) + _split_to_fit(
+        tokenizer, text, middle, middle, end, budget
+    )
 
 
 def _group_units(units, budget: int, overlap: int) -> list[tuple[int, int]]:
@@ -388,6 +408,15 @@ def _group_units(units, budget: int, overlap: int) -> list[tuple[int, int]]:
         first = following
 
 
+def _window_texts(texts: list[str], plans: list[list[tuple[int, int]]]) -> list[str]:
+    """Every window's text, text by text; a text that fits is passed whole, as Detoxify would."""
+    return [
+        text[start:end] if len(spans) > 1 else text
+        for text, spans in zip(texts, plans, strict=True)
+        for start, end in spans
+    ]
+
+
 def _run_model(loaded: _Loaded, windows: list[str], batch_size: int) -> list[list[float]]:
     import torch
 
@@ -406,7 +435,7 @@ def _run_model(loaded: _Loaded, windows: list[str], batch_size: int) -> list[lis
             inputs = tokenizer.pad(features, return_tensors="pt").to(device)
             logits = loaded.model(**inputs)[0]
             probabilities = torch.sigmoid(logits[:, columns].float()).cpu().tolist()
-            for index, row in zip(batch, probabilities):
+            for index, row in zip(batch, probabilities, strict=True):
                 rows[index] = row
     return rows
 

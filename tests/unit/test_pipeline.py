@@ -167,3 +167,79 @@ def test_waiting_counts(ctx):
     make_comment(article, "d", state=CommentState.APPROVED, scored_at=utcnow())
     db.session.commit()
     assert pipeline.waiting_counts() == {"awaiting_score": 2, "awaiting_moderator": 2}
+
+
+def test_killing_a_worker_process_mid_batch_loses_nothing(app, database_url, scorer):
+    """A real worker process claims a batch, hangs inside the scorer and is killed with
+    SIGKILL. Once its lease runs out another worker bands every comment exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    with app.app_context():
+        article = make_article()
+        ids = [make_comment(article, f"comment {n} [toxicity=0.{n}5]").id for n in range(5)]
+        make_comment(article, "the one that hangs [slow]")
+        db.session.commit()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.worker_process", database_url, "60", "2"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        claimed = 0
+        while time.monotonic() < deadline and claimed < 6:
+            with app.app_context():
+                claimed = db.session.execute(db.select(db.func.count()).select_from(Comment)
+                                             .where(Comment.claim_token.is_not(None))).scalar()
+            time.sleep(0.1)
+        assert claimed == 6, process.stdout.read1().decode() if process.poll() else "no claim"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(Decision)).scalar() == 0
+    time.sleep(2.1)  # the dead worker's lease expires
+    scorer.slow_seconds = 0
+    assert Worker(app).run_once() == 6
+    with app.app_context():
+        for comment_id in ids:
+            assert len(decisions_for(comment_id)) == 1
+        states = db.session.execute(db.select(Comment.state)).scalars().all()
+        assert CommentState.PENDING not in states
+
+
+def test_a_crash_while_storing_scores_rolls_back_the_whole_batch(ctx, monkeypatch):
+    article = make_article()
+    ids = [make_comment(article, f"comment {n}").id for n in range(3)]
+    db.session.commit()
+    calls = []
+    real_store = pipeline.store_score
+
+    def store_then_crash(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "store_score", store_then_crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        Worker(ctx).run_once()
+    db.session.expire_all()
+    assert db.session.execute(db.select(db.func.count()).select_from(Decision)).scalar() == 0
+    assert all(reload(i).state is CommentState.PENDING for i in ids)
+    assert all(reload(i).claim_token is not None for i in ids)  # still leased, not lost
+
+    monkeypatch.setattr(pipeline, "store_score", real_store)
+    later = utcnow() + timedelta(seconds=ctx.config["MODERATION_LEASE_SECONDS"] + 1)
+    token, claimed = pipeline.claim_batch(10, 60, now=later)
+    outcome = pipeline.apply_scores(token, {c.id: ScoredText({"toxicity": 0.01}) for c in claimed},
+                                    IDENTITY)
+    db.session.commit()
+    assert outcome.banded == 3
+    assert all(len(decisions_for(i)) == 1 for i in ids)

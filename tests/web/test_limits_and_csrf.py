@@ -58,3 +58,23 @@ def test_a_forged_csrf_token_gets_a_friendly_400(app, client, article):
     assert response.status_code == 400
     assert "nothing was saved" in response.get_data(as_text=True)
     assert count(app) == 0
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_the_real_client(database_url):
+    from moderation import create_app
+    from tests.conftest import base_config
+
+    app = create_app(base_config(database_url, MODERATION_POST_LIMIT="2 per minute",
+                                 MODERATION_TRUSTED_PROXIES=1))
+    with app.app_context():
+        make_article(slug="story")
+        db.session.commit()
+    client = app.test_client()
+    data = {"author_name": "Flo", "body": "again"}
+
+    def post(forwarded_for):
+        return client.post("/articles/story/comments", data=data,
+                           headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    assert [post("192.0.2.1") for _ in range(3)] == [303, 303, 429]
+    assert post("192.0.2.2") == 303  # same proxy, different reader

@@ -21,8 +21,9 @@ def tiny_checkpoint(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def tiny_slow_checkpoint(tmp_path_factory) -> tuple[Path, Path]:
     """The same weights, but the checkpoint asks for the pure-Python tokenizer (no offsets)."""
-    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-slow"),
-                                 tokenizer_name="BertTokenizerLegacy")
+    return build_tiny_checkpoint(
+        tmp_path_factory.mktemp("tiny-slow"), tokenizer_name="BertTokenizerLegacy"
+    )
 
 
 @pytest.fixture(autouse=True)

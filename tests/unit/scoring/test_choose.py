@@ -153,11 +153,21 @@ def test_choosing_and_constructing_imports_no_model_library(tmp_path):
         "DetoxifyScorer(checkpoint='missing.ckpt'); EmbeddedScorer()\n"
         f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TORCH_HOME": str(tmp_path / "t"),
-           "HF_HOME": str(tmp_path / "h")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "TORCH_HOME": str(tmp_path / "t"),
+        "HF_HOME": str(tmp_path / "h"),
+    }
 
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -184,9 +194,7 @@ def test_the_scoring_package_imports_no_flask_no_app_code_and_no_model_at_top_le
             assert not (at_top and root in HEAVY_MODULES), f"{path.name} imports {module}"
 
 
-def test_cached_hub_weights_load_offline_without_waiting_on_the_hub(
-    tiny_checkpoint, tmp_path
-):
+def test_cached_hub_weights_load_offline_without_waiting_on_the_hub(tiny_checkpoint, tmp_path):
     torch_home, hf_home = tmp_path / "torch", tmp_path / "hf"
     _cache_tiny_weights_as_original(tiny_checkpoint, torch_home)
     _cache_hf_files_as_bert_base(tiny_checkpoint[1], hf_home)
@@ -200,16 +208,32 @@ def test_cached_hub_weights_load_offline_without_waiting_on_the_hub(
         "started = time.monotonic()\n"
         "[scored] = choice.scorer.score(['thanks for the article'])\n"
         "print(json.dumps({'seconds': time.monotonic() - started, 'reason': choice.reason,\n"
-        "                  'label': choice.scorer.identity.label, 'labels': sorted(scored.labels),\n"
+        "                  'label': choice.scorer.identity.label,\n"
+        "                  'labels': sorted(scored.labels),\n"
         "                  'offline': os.environ.get('HF_HUB_OFFLINE')}))\n"
     )
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE",
-                          "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {
+            "HF_HUB_OFFLINE",
+            "TRANSFORMERS_OFFLINE",
+            "HF_HUB_CACHE",
+            "HUGGINGFACE_HUB_CACHE",
+            "XDG_CACHE_HOME",
+        }
+    }
     env.update(PYTHONPATH=str(REPO_ROOT), TORCH_HOME=str(torch_home), HF_HOME=str(hf_home))
 
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])

@@ -58,17 +58,26 @@ def test_the_six_jigsaw_classes_come_out_under_detoxifys_renamed_labels(tiny_che
     [scored] = scorer.score(["thanks for the article"])
 
     assert set(scored.labels) == RENAMED_SIX
-    assert all(isinstance(value, float) and 0.0 <= value <= 1.0
-               for value in scored.labels.values())
+    assert all(isinstance(value, float) and 0.0 <= value <= 1.0 for value in scored.labels.values())
     assert scored.risk == max(scored.labels.values())
 
 
 def test_labels_outside_the_known_set_are_dropped_and_columns_stay_matched(tmp_path):
     # Shaped like the unbiased model: different order, sexual_explicit, identity sub-labels.
-    classes = ("toxicity", "severe_toxicity", "obscene", "identity_attack", "insult", "threat",
-               "sexual_explicit", "male", "female")
-    checkpoint, hf_dir = build_tiny_checkpoint(tmp_path, num_classes=len(classes),
-                                               classes=classes, seed=3)
+    classes = (
+        "toxicity",
+        "severe_toxicity",
+        "obscene",
+        "identity_attack",
+        "insult",
+        "threat",
+        "sexual_explicit",
+        "male",
+        "female",
+    )
+    checkpoint, hf_dir = build_tiny_checkpoint(
+        tmp_path, num_classes=len(classes), classes=classes, seed=3
+    )
     scorer = DetoxifyScorer("unbiased", checkpoint=checkpoint, huggingface_config_path=hf_dir)
     text = "you are a worthless idiot"
 
@@ -89,8 +98,9 @@ def test_short_texts_score_exactly_as_detoxify_predict_does(tiny_checkpoint):
     scorer = DetoxifyScorer(checkpoint=checkpoint, huggingface_config_path=hf_dir)
     from detoxify import Detoxify
 
-    expected = Detoxify(checkpoint=str(checkpoint),
-                        huggingface_config_path=str(hf_dir)).predict(texts)
+    expected = Detoxify(checkpoint=str(checkpoint), huggingface_config_path=str(hf_dir)).predict(
+        texts
+    )
 
     for index, scored in enumerate(scorer.score(texts)):
         for label, value in scored.labels.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from types import SimpleNamespace
 
 import pytest
@@ -22,8 +23,9 @@ MIXED = ["ok", LONG_TEXT, "Thanks, xyzzy!", SENTENCES[0] * 2, "", SENTENCES[2], 
 
 def _scorer(checkpoint_pair, **options) -> DetoxifyScorer:
     checkpoint, hf_dir = checkpoint_pair
-    scorer = DetoxifyScorer(checkpoint=checkpoint, huggingface_config_path=hf_dir,
-                            window_overlap=16, **options)
+    scorer = DetoxifyScorer(
+        checkpoint=checkpoint, huggingface_config_path=hf_dir, window_overlap=16, **options
+    )
     scorer.load()
     return scorer
 
@@ -40,7 +42,7 @@ def slow_scorer(tiny_slow_checkpoint) -> DetoxifyScorer:
 
 def _assert_same_scores(left, right, tolerance=1e-5):
     assert len(left) == len(right)
-    for one, other in zip(left, right):
+    for one, other in zip(left, right, strict=True):
         assert one.labels.keys() == other.labels.keys()
         for label in one.labels:
             assert one.labels[label] == pytest.approx(other.labels[label], abs=tolerance)
@@ -111,7 +113,7 @@ def test_windows_fit_the_model_overlap_and_cover_the_text(scorer):
     tokenizer = scorer._loaded.tokenizer
 
     assert spans[0][0] == 0 and spans[-1][1] == len(LONG_TEXT)
-    for (_, previous_end), (start, _) in zip(spans, spans[1:]):
+    for (_, previous_end), (start, _) in pairwise(spans):
         assert start < previous_end  # consecutive windows share text
     for start, end in spans:
         assert len(tokenizer(LONG_TEXT[start:end])["input_ids"]) <= 64
