@@ -243,3 +243,41 @@ def test_a_crash_while_storing_scores_rolls_back_the_whole_batch(ctx, monkeypatc
     db.session.commit()
     assert outcome.banded == 3
     assert all(len(decisions_for(i)) == 1 for i in ids)
+
+
+def test_two_workers_claiming_at_the_same_moment_get_disjoint_batches(app):
+    """Worker A's claim is still uncommitted when worker B claims: on PostgreSQL B skips the
+    rows A has locked (SKIP LOCKED); on SQLite B waits for A's commit, then skips them."""
+    import threading
+    import time
+
+    with app.app_context():
+        article = make_article()
+        ids = [make_comment(article, f"comment {n}").id for n in range(6)]
+        db.session.commit()
+    a_claimed = threading.Event()
+    results = {}
+
+    def worker_a():
+        with app.app_context():
+            _, claimed = pipeline.claim_batch(3, 60)
+            a_claimed.set()
+            time.sleep(0.5)  # hold the transaction open while B claims
+            db.session.commit()
+            results["a"] = {c.id for c in claimed}
+
+    def worker_b():
+        with app.app_context():
+            a_claimed.wait(10)
+            _, claimed = pipeline.claim_batch(10, 60)
+            db.session.commit()
+            results["b"] = {c.id for c in claimed}
+
+    threads = [threading.Thread(target=worker_a), threading.Thread(target=worker_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(results["a"]) == 3
+    assert not results["a"] & results["b"]
+    assert results["a"] | results["b"] == set(ids)
