@@ -94,6 +94,7 @@ COMMENTS = [
     (0, "Aileen", "Did anyone ask what the maintenance will cost every year after it is built?"),
     (0, "K. Mensah", "The wetlands idea deserves a proper look before we pour concrete."),
     (0, "bridgewatcher", "Those two councillors are idiots and should be voted out. Stupid."),
+    (0, "Quay St resident", "I think this plan is rubbish and the council are fools."),
     (0, "anon123", "Shut up you pathetic moron, nobody cares about your stupid town."),
     (1, "Ruth", "I took the old night train as a student. Lovely to see it back, with bikes!"),
     (1, "Pedro", "Four nights a week is a half measure. Run it daily or people won't trust it."),

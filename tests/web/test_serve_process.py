@@ -55,7 +55,7 @@ def test_migrate_seed_and_serve_score_the_demo_comments(instance):
     assert Path(instance["folder"], "moderation.sqlite3").is_file()
     seeded = run(["seed-demo"], env)
     assert seeded.returncode == 0, seeded.stderr
-    assert "3 new articles, 12 new comments" in seeded.stdout
+    assert "3 new articles, 13 new comments" in seeded.stdout
     assert "password:" not in seeded.stdout  # both came from the environment
 
     port = free_port()
@@ -77,7 +77,7 @@ def test_migrate_seed_and_serve_score_the_demo_comments(instance):
         assert health["scorer"]["name"] == "alt-profanity-check"
         assert health["comments"]["awaiting_score"] == 0
         assert health["workers"][0]["scorer_loaded"] is True
-        assert health["workers"][0]["scored_total"] == 12
+        assert health["workers"][0]["scored_total"] == 13
         assert health["comments"]["awaiting_moderator"] >= 1  # the abusive demo comments
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             page = response.read().decode()

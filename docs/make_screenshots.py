@@ -1,0 +1,98 @@
+"""Screenshots of the site for the docs, from a real server and the real embedded model.
+
+    .venv/bin/python docs/make_screenshots.py
+
+Seeds the demo content (moderation.services.demo.seed) into a temporary SQLite database,
+serves it with a scoring worker, waits until every comment is scored, and saves full-page
+PNGs of an article page and of the moderation queue (signed in as the moderator) to
+docs/screenshots/. Needs /usr/bin/chromium and playwright (pip install -e '.[test]')."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from moderation.extensions import db  # noqa: E402
+from moderation.models import Comment, utcnow  # noqa: E402
+from moderation.services.demo import ARTICLES, seed  # noqa: E402
+from tests.browser.server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    all_scored,
+    browser_app,
+    serve,
+    wait_until,
+)
+from tests.conftest import migrate  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+WIDTH, HEIGHT = 1280, 900
+MODERATOR_PASSWORD = "screenshot moderator password"
+
+
+def seed_demo(app) -> None:
+    """What `flask seed-demo` does, with a known moderator password."""
+    with app.app_context():
+        seed(utcnow(), admin_password="screenshot admin password",
+             moderator_password=MODERATOR_PASSWORD)
+        db.session.commit()
+        db.session.remove()
+
+
+def describe(app) -> None:
+    with app.app_context():
+        for comment in db.session.execute(db.select(Comment).order_by(Comment.id)).scalars():
+            risk = "-" if comment.risk is None else f"{comment.risk:.3f}"
+            print(f"  {comment.state.value:9} risk {risk:>5}  {comment.author_name}: "
+                  f"{comment.body[:60]}")
+        db.session.remove()
+
+
+def main() -> int:
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is not installed; cannot take screenshots.", file=sys.stderr)
+        return 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="moderation-screenshots-") as folder:
+        path = Path(folder) / "demo.sqlite3"
+        migrate(f"sqlite:///{path}")
+        app = browser_app(path)
+        seed_demo(app)
+        with serve(app) as served, sync_playwright() as playwright:
+            wait_until(lambda: all_scored(app), timeout=60, what="the worker to score the demo")
+            describe(app)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                 args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+                page.goto(f"{served.base_url}/articles/{ARTICLES[0]['slug']}")
+                expect(page.locator(".comment-list li.comment").first).to_be_visible()
+                page.screenshot(path=OUT / "article.png", full_page=True)
+
+                page.goto(f"{served.base_url}/login")
+                page.get_by_label("Username").fill("moderator")
+                page.get_by_label("Password").fill(MODERATOR_PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                expect(page).to_have_url(f"{served.base_url}/queue/")
+                expect(page.locator("ol.queue > li.card").first).to_be_visible()
+                page.screenshot(path=OUT / "queue.png", full_page=True)
+            finally:
+                browser.close()
+    for name in ("article.png", "queue.png"):
+        print(f"wrote {(OUT / name).relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
