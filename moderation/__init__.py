@@ -43,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
 
-    from moderation import auth, cli, errors, health, public, queue
+    from moderation import auth, cli, errors, health, public, queue, security
     from moderation.services.scorer import init_scorer
 
     init_scorer(app)
@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(queue.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
+    security.register(app)
     cli.register(app)
     _register_template_helpers(app)
     return app

@@ -54,25 +54,48 @@ class Worker:
                 db.session.commit()
                 if not claimed:
                     return 0
-                try:
-                    results = self._score(claimed)
-                except Exception as error:  # any scorer failure leaves comments unscored
-                    message = _describe(error)
-                    self.last_error = message
-                    log.warning("scoring %d comments failed: %s", len(claimed), message)
-                    pipeline.record_failure(
-                        token, [item.id for item in claimed], message,
-                        base_seconds=self.retry_base, max_seconds=self.retry_max,
-                    )
-                    db.session.commit()
-                    return len(claimed)
-                outcome = pipeline.apply_scores(token, results, self.scorer.identity)
+                results, failures = self._score_batch(claimed)
+                if results:
+                    outcome = pipeline.apply_scores(token, results, self.scorer.identity)
+                    self.scored_total += outcome.banded
+                for message, ids in failures.items():
+                    pipeline.record_failure(token, ids, message, base_seconds=self.retry_base,
+                                            max_seconds=self.retry_max)
                 db.session.commit()
-                self.scored_total += outcome.banded
-                self.last_error = None
+                self.last_error = next(iter(failures), None)
                 return len(claimed)
             finally:
                 db.session.remove()
+
+    def _score_batch(self, claimed: list[pipeline.Claimed]):
+        """Scores by comment id, and failures as {error message: [ids]}.
+
+        When a batch fails, its comments are retried one by one so that a single text the
+        model chokes on does not hold back the rest (a timeout is not retried: that would
+        multiply the wait)."""
+        try:
+            return self._score(claimed), {}
+        except ScoringTimeout as error:
+            return {}, {_describe(error): [item.id for item in claimed]}
+        except Exception as error:  # any scorer failure leaves comments unscored
+            if len(claimed) == 1:
+                log.warning("scoring comment %d failed: %s", claimed[0].id, _describe(error))
+                return {}, {_describe(error): [claimed[0].id]}
+            log.warning("scoring %d comments failed (%s); retrying one by one",
+                        len(claimed), _describe(error))
+        results: dict[int, ScoredText] = {}
+        failures: dict[str, list[int]] = {}
+        for position, item in enumerate(claimed):
+            try:
+                results.update(self._score([item]))
+            except Exception as error:
+                failures.setdefault(_describe(error), []).append(item.id)
+                if isinstance(error, ScoringTimeout):  # stuck: leave the rest for the retry
+                    rest = [other.id for other in claimed[position + 1:]]
+                    if rest:
+                        failures["not scored: the scorer was stuck on an earlier comment"] = rest
+                    break
+        return results, failures
 
     def _score(self, claimed: list[pipeline.Claimed]) -> dict[int, ScoredText]:
         texts = [item.body for item in claimed]

@@ -281,3 +281,18 @@ def test_two_workers_claiming_at_the_same_moment_get_disjoint_batches(app):
     assert len(results["a"]) == 3
     assert not results["a"] & results["b"]
     assert results["a"] | results["b"] == set(ids)
+
+
+def test_one_text_the_scorer_chokes_on_does_not_hold_back_the_batch(ctx, scorer):
+    article = make_article()
+    good = [make_comment(article, f"fine {n}").id for n in range(3)]
+    poison = make_comment(article, "this one breaks the model [fail]").id
+    db.session.commit()
+
+    assert Worker(ctx).run_once() == 4
+    assert all(reload(i).state is CommentState.APPROVED for i in good)
+    broken = reload(poison)
+    assert broken.state is CommentState.QUEUED and broken.scored_at is None
+    assert "told to fail" in broken.score_error and broken.score_attempts == 1
+    # The whole batch first, then each comment alone.
+    assert len(scorer.calls[0]) == 4 and all(len(call) == 1 for call in scorer.calls[1:])
