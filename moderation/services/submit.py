@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from moderation.extensions import db
-from moderation.models import Article, Comment, CommentState
+from moderation.models import Article, Comment, CommentState, utcnow
+
+# A second identical post from the same address within this window is a replay (a double
+# click, a resent form), not a new comment.
+REPLAY_WINDOW = timedelta(minutes=10)
 
 
 class CommentsClosed(Exception):
@@ -26,6 +31,9 @@ def submit_comment(
 ) -> Comment:
     if not article.comments_open:
         raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
+    replayed = _recent_duplicate(article, author_name.strip(), body.strip(), ip_hash)
+    if replayed is not None:
+        return replayed
     comment = Comment(
         article=article,
         author_name=author_name.strip(),
@@ -38,6 +46,23 @@ def submit_comment(
     db.session.add(comment)
     db.session.flush()
     return comment
+
+
+def _recent_duplicate(article: Article, author_name: str, body: str, ip_hash: str | None):
+    if ip_hash is None:
+        return None
+    return db.session.execute(
+        db.select(Comment)
+        .where(
+            Comment.article_id == article.id,
+            Comment.ip_hash == ip_hash,
+            Comment.author_name == author_name,
+            Comment.created_at >= utcnow() - REPLAY_WINDOW,
+            Comment.body == body,
+        )
+        .order_by(Comment.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def comment_by_token(token: str) -> Comment | None:

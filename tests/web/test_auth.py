@@ -88,3 +88,14 @@ def test_user_names_are_unique(app):
         make_user("sam")
         with pytest.raises(UserError, match="already a user called 'sam'"):
             make_user("sam")
+
+
+def test_password_guessing_is_slowed_down(app, database_url, moderator):
+    from moderation import create_app
+    from tests.conftest import base_config
+
+    limited = create_app(base_config(database_url, MODERATION_LOGIN_LIMIT="3 per minute"))
+    client = limited.test_client()
+    codes = [login(client, "maria", f"guess number {n}").status_code for n in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert "Slow down" in login(client, "maria", PASSWORD).get_data(as_text=True)

@@ -168,3 +168,25 @@ def test_the_client_ip_is_stored_only_as_a_keyed_hash(app, client, article):
     stored = comments(app)[-1]
     assert stored.ip_hash and len(stored.ip_hash) == 64
     assert "203.0.113.9" not in stored.ip_hash
+
+
+def test_a_replayed_post_does_not_make_a_second_comment(app, client, article):
+    first = post(client, article, body="Posting this once.")
+    second = post(client, article, body="Posting this once.")
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert [c.body for c in comments(app)].count("Posting this once.") == 1
+    # The same words from someone else are their own comment.
+    post(client, article, author_name="Someone Else", body="Posting this once.")
+    assert [c.body for c in comments(app)].count("Posting this once.") == 2
+
+
+def test_moderators_see_the_email_readers_do_not(app, client, article, moderator):
+    from tests.conftest import login
+    from tests.factories import PASSWORD
+
+    post(client, article, author_email="jo@example.org", body="Borderline [insult=0.5]")
+    Worker(app).run_once()
+    assert "jo@example.org" not in client.get(f"/articles/{article}").get_data(as_text=True)
+    login(client, "maria", PASSWORD)
+    assert "jo@example.org" in client.get("/queue/").get_data(as_text=True)
