@@ -109,9 +109,10 @@ def _read_texts(texts: tuple[str, ...], file) -> list[str]:
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"),
               help="Read one text per line from PATH ('-' for standard input).")
 def score(texts: tuple[str, ...], file) -> None:
-    """Score texts with the configured scorer; print one JSON object per line."""
+    """Score texts with the configured scorer; print one JSON object per line.
+
+    Results are printed as each batch finishes, so a long file streams."""
     from moderation.scoring import ScorerError
-    from moderation.services import policy as policies
     from moderation.services.scorer import scorer_choice
 
     collected = _read_texts(texts, file)
@@ -119,22 +120,49 @@ def score(texts: tuple[str, ...], file) -> None:
         raise click.UsageError("Give texts as arguments or --file PATH.")
     choice = scorer_choice()
     click.echo(f"scorer: {choice.scorer.identity.name} ({choice.reason})", err=True)
+    policy = _policy_for_scoring()
+    batches = [collected[start:start + 64] for start in range(0, len(collected), 64)]
+    with click.progressbar(batches, label="Scoring", file=sys.stderr,
+                           hidden=len(batches) == 1) as progress:
+        for batch in progress:
+            try:
+                results = choice.scorer.score(batch)
+            except ScorerError as error:
+                raise click.ClickException(str(error)) from None
+            for text, scored in zip(batch, results, strict=True):
+                click.echo(json.dumps(_score_line(text, scored, policy, choice.scorer.identity)))
+
+
+def _policy_for_scoring():
+    """The active policy; on a database not migrated yet, the defaults (and a word why)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from moderation.models import Policy
+    from moderation.services import policy as policies
+
     try:
-        results = choice.scorer.score(collected)
-    except ScorerError as error:
-        raise click.ClickException(str(error)) from None
-    policy = policies.active_policy()
-    for text, scored in zip(collected, results, strict=True):
-        click.echo(json.dumps({
-            "text": text,
-            "labels": {label: round(value, 6) for label, value in scored.labels.items()},
-            "risk": round(policies.risk(scored.labels, policy), 6),
-            "band": policies.band(scored.labels, policy).value,
-            "policy_version": policy.version,
-            "scorer": choice.scorer.identity.name,
-            "scorer_version": choice.scorer.identity.version,
-        }))
+        policy = policies.active_policy()
+    except SQLAlchemyError:
+        click.echo("no database yet (run `flask --app wsgi db upgrade`): banding with the "
+                   "default thresholds", err=True)
+        policy = Policy(version=None, thresholds=policies.default_thresholds(),
+                        reject_action="hold")
     db.session.rollback()  # a default policy made up for a fresh database is not saved here
+    return policy
+
+
+def _score_line(text, scored, policy, identity) -> dict:
+    from moderation.services import policy as policies
+
+    return {
+        "text": text,
+        "labels": {label: round(value, 6) for label, value in scored.labels.items()},
+        "risk": round(policies.risk(scored.labels, policy), 6),
+        "band": policies.band(scored.labels, policy).value,
+        "policy_version": policy.version,
+        "scorer": identity.name,
+        "scorer_version": identity.version,
+    }
 
 
 @click.command("rescore")

@@ -128,3 +128,24 @@ def test_rescore_scores_a_filter_with_a_progress_bar(app, runner, scorer):
 def test_rescore_with_nothing_matching_says_so(runner):
     result = runner.invoke(args=["rescore", "--state", "held"])
     assert result.exit_code == 0 and "No comments match." in result.output
+
+
+def test_score_works_before_the_database_exists(tmp_path):
+    from moderation import create_app
+    from tests.conftest import base_config
+
+    fresh = create_app(base_config(f"sqlite:///{tmp_path / 'nothing-here.sqlite3'}"))
+    result = fresh.test_cli_runner().invoke(args=["score", "rude [insult=0.95]"])
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.stdout.splitlines()[-1])
+    assert line["band"] == "reject" and line["policy_version"] is None
+    assert "no database yet" in result.stderr
+
+
+def test_score_streams_long_files_in_batches(runner, scorer, tmp_path):
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"text {n}\n" for n in range(150)), encoding="utf-8")
+    result = runner.invoke(args=["score", "--file", str(path)])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 150
+    assert [len(call) for call in scorer.calls] == [64, 64, 22]
