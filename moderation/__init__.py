@@ -47,12 +47,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from moderation.services.scorer import init_scorer
 
     init_scorer(app)
+    security.register(app)  # before the blueprints: it adds the <id:...> URL converter
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
-    security.register(app)
     cli.register(app)
     _register_template_helpers(app)
     return app
@@ -70,6 +70,8 @@ def _configure(app: Flask, test_config: dict | None) -> None:
         app.config.from_mapping(from_environment())
     else:
         app.config.from_mapping(test_config)
+    if app.config.get("MODERATION_SECURE_COOKIES"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
             "SECRET_KEY is not set: put it in instance/config.py (make run writes one) "

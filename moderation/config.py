@@ -36,9 +36,14 @@ DEFAULTS = {
     "MODERATION_LOGIN_LIMIT": "10 per minute",
     "MODERATION_COMMENT_MAX_CHARS": 5000,
     "MODERATION_NAME_MAX_CHARS": 80,
+    # Served over HTTPS: cookies get the Secure flag (also SESSION_COOKIE_SECURE directly).
+    "MODERATION_SECURE_COOKIES": False,
     # Reverse proxies in front of the app (0: clients connect directly).
     "MODERATION_TRUSTED_PROXIES": 0,
 }
+
+
+PASSTHROUGH = ("RATELIMIT_STORAGE_URI", "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
 
 
 def _parse(value: str):
@@ -58,6 +63,10 @@ def from_environment(environ=os.environ) -> dict:
                 "MODERATION_SCORER", "MODERATION_DETOXIFY_MODEL", "MODERATION_POST_LIMIT"):
         if key in environ:
             overrides[key] = environ[key]
+    # Settings of the extensions themselves, under their own names.
+    for key in PASSTHROUGH:
+        if environ.get(key):
+            overrides[key] = _parse(environ[key]) if key.endswith("SECURE") else environ[key]
     if environ.get("DATABASE_URL"):
         overrides["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
     if environ.get("SECRET_KEY"):

@@ -13,6 +13,7 @@ TITLES = {
     405: "Not allowed here",
     409: "Already decided",
     413: "Too large",
+    415: "Not a form",
     429: "Slow down",
     500: "Something went wrong",
 }

@@ -2,12 +2,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from moderation.validators import no_binary
+
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired("Enter your username."),
-                                                   Length(max=80)])
+                                                   Length(max=80), no_binary])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."),
-                                                     Length(max=1024)])
+                                                     Length(max=1024), no_binary])
     remember = BooleanField("Keep me signed in on this computer")
     next = HiddenField()
 

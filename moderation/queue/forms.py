@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from moderation.services.decide import ACTIONS, REASONS
+from moderation.validators import no_binary
 
 
 class DecisionForm(FlaskForm):
@@ -12,4 +13,4 @@ class DecisionForm(FlaskForm):
     reason = SelectField("Reason", choices=[SelectChoice("", "—")]
                          + [SelectChoice(value, label) for value, label in REASONS.items()],
                          validators=[Optional()])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=1000)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=1000), no_binary])

@@ -29,7 +29,7 @@ def index():
     return _render()
 
 
-@bp.post("/<int:comment_id>/decision")
+@bp.post("/<id:comment_id>/decision")
 @moderator_required
 def decision(comment_id):
     comment = decisions.comment_for_decision(comment_id) or abort(404, "No such comment.")

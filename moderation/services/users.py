@@ -7,11 +7,15 @@ from urllib.parse import urlsplit
 
 from flask import abort
 from flask_login import current_user, login_required
+from werkzeug.security import check_password_hash
 
 from moderation.extensions import db
 from moderation.models import Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
+# Checked when the user does not exist, so a wrong username costs as long as a wrong password
+# and response times do not reveal which usernames exist.
+_DUMMY_HASH = None
 
 
 class UserError(ValueError):
@@ -39,9 +43,21 @@ def create_user(username: str, password: str, role: Role = Role.MODERATOR) -> Us
     return user
 
 
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        probe = User(username="", role=Role.MODERATOR)
+        probe.set_password("not a real password")
+        _DUMMY_HASH = probe.password_hash
+    return _DUMMY_HASH
+
+
 def authenticate(username: str, password: str) -> User | None:
     user = find_user(username)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     user.last_login_at = utcnow()
     return user

@@ -45,7 +45,10 @@ def test_auto_finds_the_instance_model_and_the_worker_scores_with_it(detoxify_ap
     client = detoxify_app.test_client()
     health = client.get("/healthz").get_json()
     assert health["scorer"]["name"] == "detoxify-original"
-    assert "original.ckpt" in health["scorer"]["reason"]
+    with detoxify_app.app_context():
+        from moderation.services.health import report
+
+        assert "original.ckpt" in report(detoxify_app, detailed=True)[0]["scorer"]["reason"]
     assert health["scorer"]["loaded"] is False  # nothing loads until the worker needs it
 
     with detoxify_app.app_context():

@@ -46,3 +46,19 @@ def test_healthz_says_503_when_the_database_is_unreachable():
     body = response.get_json()
     assert body["database"] == {"ok": False, "error": "OperationalError"}
     assert body["scorer"]["name"] == "fake"
+
+
+def test_anonymous_callers_get_no_hostnames_paths_or_errors_signed_in_staff_do(
+        app, client, moderator):
+    from tests.conftest import login
+    from tests.factories import PASSWORD
+
+    Worker(app).run(threading.Event(), max_batches=1)
+    anonymous = client.get("/healthz").get_json()
+    assert "reason" not in anonymous["scorer"]
+    assert set(anonymous["workers"][0]) == {"scorer", "scorer_version", "scorer_loaded",
+                                            "seen_at", "scored_total"}
+    login(client, "maria", PASSWORD)
+    staff = client.get("/healthz").get_json()
+    assert staff["scorer"]["reason"] == "scorer given in the app's config"
+    assert ":" in staff["workers"][0]["id"] and "last_error" in staff["workers"][0]

@@ -32,14 +32,17 @@ def count(app):
 
 def test_a_flood_from_one_address_is_slowed_down(app, client, article):
     token = csrf_token(client)
-    data = {"author_name": "Flo", "body": "again", "csrf_token": token}
-    statuses = [client.post("/articles/story/comments", data=data).status_code for _ in range(5)]
+    def data(n):
+        return {"author_name": "Flo", "body": f"flood number {n}", "csrf_token": token}
+
+    statuses = [client.post("/articles/story/comments", data=data(n)).status_code
+                for n in range(5)]
     assert statuses == [303, 303, 303, 429, 429]
-    response = client.post("/articles/story/comments", data=data)
+    response = client.post("/articles/story/comments", data=data(6))
     assert "posted too often" in response.get_data(as_text=True)
     assert count(app) == 3
     # Another address is not punished for it.
-    other = client.post("/articles/story/comments", data=data,
+    other = client.post("/articles/story/comments", data=data(7),
                         environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert other.status_code == 303
 
@@ -70,11 +73,32 @@ def test_behind_a_trusted_proxy_the_limit_counts_the_real_client(database_url):
         make_article(slug="story")
         db.session.commit()
     client = app.test_client()
-    data = {"author_name": "Flo", "body": "again"}
+    bodies = iter(range(100))
 
     def post(forwarded_for):
+        data = {"author_name": "Flo", "body": f"post {next(bodies)}"}
         return client.post("/articles/story/comments", data=data,
                            headers={"X-Forwarded-For": forwarded_for}).status_code
 
     assert [post("192.0.2.1") for _ in range(3)] == [303, 303, 429]
     assert post("192.0.2.2") == 303  # same proxy, different reader
+
+
+def test_an_expired_csrf_token_gets_a_friendly_400(database_url):
+    import time
+
+    from moderation import create_app
+    from tests.conftest import base_config
+
+    app = create_app(base_config(database_url, WTF_CSRF_ENABLED=True, WTF_CSRF_TIME_LIMIT=1))
+    with app.app_context():
+        make_article(slug="story")
+        db.session.commit()
+    client = app.test_client()
+    token = csrf_token(client)
+    time.sleep(2.1)
+    response = client.post("/articles/story/comments",
+                           data={"author_name": "A", "body": "late", "csrf_token": token})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert count(app) == 0

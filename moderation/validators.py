@@ -1,0 +1,33 @@
+"""Field checks shared by every form: text only, lengths counted after trimming."""
+
+import re
+
+from flask import current_app
+from wtforms.validators import ValidationError
+
+# Control characters other than tab and newlines, and U+FFFD (what undecodable bytes become),
+# mean binary junk rather than something a person typed.
+_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_binary(form, field):
+    if field.data and _JUNK.search(field.data):
+        raise ValidationError(
+            "This contains characters that are not text (binary data or control codes). "
+            "Please type or paste plain text."
+        )
+
+
+def max_chars(config_key: str, what: str):
+    def check(form, field):
+        limit = int(current_app.config[config_key])
+        if field.data and len(field.data) > limit:
+            raise ValidationError(
+                f"{what} can be at most {limit:,} characters; yours has {len(field.data):,}."
+            )
+
+    return check
