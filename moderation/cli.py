@@ -179,12 +179,13 @@ def _score_line(text, scored, policy, identity) -> dict:
               help="Band comments nobody has decided yet under the active policy.")
 def rescore(article_slug, states, since: datetime | None, unscored, limit, batch_size, reband):
     """Score existing comments again with the configured scorer (all, or a filter)."""
+    from moderation.rescoring import rescore as run_rescore
     from moderation.scoring import ScorerError
     from moderation.services.rescore import RescoreFilter, matching_ids
-    from moderation.services.rescore import rescore as run_rescore
     from moderation.services.scorer import scorer_choice
 
     ids = matching_ids(RescoreFilter(article_slug, tuple(states), since, unscored, limit))
+    db.session.rollback()  # no transaction stays open while the model loads
     if not ids:
         click.echo("No comments match.")
         return
@@ -193,12 +194,16 @@ def rescore(article_slug, states, since: datetime | None, unscored, limit, batch
     try:
         choice.scorer.load()
         with click.progressbar(length=len(ids), label="Rescoring", file=sys.stderr) as bar:
-            outcome = run_rescore(ids, choice.scorer, batch_size=batch_size, reband=reband,
-                                  now=utcnow(), on_batch=bar.update)
+            outcome = run_rescore(
+                ids, choice.scorer, batch_size=batch_size, reband=reband,
+                lease_seconds=float(current_app.config["MODERATION_LEASE_SECONDS"]),
+                on_batch=bar.update,
+            )
     except ScorerError as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from None
-    click.echo(f"Rescored {outcome.scored} comments; {outcome.rebanded} moved to a new band.")
+    click.echo(f"Rescored {outcome.scored} comments; {outcome.moved} moved to a new band"
+               + (f"; {outcome.skipped} skipped (a worker held them)" if outcome.skipped else "")
+               + ".")
 
 
 @click.command("serve")

@@ -46,11 +46,15 @@ def change_state(
     policy: Policy | None = None,
     reason: str | None = None,
     note: str | None = None,
-) -> Decision:
+) -> Decision | None:
+    """Move `comment` to `to` if it is in one of `allowed_from`; None when it is already
+    there (nothing to record); StateConflict when it is in any other state."""
     allowed = tuple(allowed_from)
     seen = current_state(comment.id)
     if seen not in allowed:
         raise StateConflict(comment, seen, last_decision(comment.id))
+    if seen is to:
+        return None
     # The WHERE on the state we just read makes the write conditional: if another
     # transaction changed it in between, this matches no row and we report a conflict.
     result = db.session.execute(

@@ -25,10 +25,10 @@ class Claimed:
 
 @dataclass
 class BatchOutcome:
-    banded: int = 0
+    banded: int = 0  # scored and in its band now
+    moved: int = 0  # of those, how many changed state
     lost: int = 0  # our lease expired and another worker took the comment
-    already_decided: int = 0  # a moderator decided it while it was being scored
-    failed: int = 0
+    kept: int = 0  # already decided (or not to be re-banded): scores stored, state kept
 
 
 def claimable(now: datetime):
@@ -63,6 +63,32 @@ def claim_batch(limit: int, lease_seconds: float, now: datetime | None = None):
     return token, [Claimed(id=row.id, body=row.body) for row in rows]
 
 
+def claim_ids(ids: list[int], lease_seconds: float, now: datetime | None = None):
+    """Claim these comments (rescoring), skipping any another worker holds right now."""
+    now = now or utcnow()
+    token = secrets.token_hex(16)
+    db.session.execute(
+        db.update(Comment)
+        .where(Comment.id.in_(ids),
+               db.or_(Comment.claim_expires_at.is_(None), Comment.claim_expires_at < now))
+        .values(claim_token=token, claim_expires_at=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    rows = db.session.execute(
+        db.select(Comment.id, Comment.body).where(Comment.claim_token == token).order_by(Comment.id)
+    ).all()
+    return token, [Claimed(id=row.id, body=row.body) for row in rows]
+
+
+def release_claims(token: str) -> None:
+    """Give claims back untouched (the scorer failed during a rescore)."""
+    db.session.execute(
+        db.update(Comment).where(Comment.claim_token == token)
+        .values(claim_token=None, claim_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _release(comment_id: int, token: str, **values) -> bool:
     """Clear our claim and set `values`, only if the claim is still ours."""
     result = db.session.execute(
@@ -95,37 +121,40 @@ def store_score(comment_id: int, identity: ScorerIdentity, scored: ScoredText, n
 
 
 def apply_scores(
-    token: str, results: dict[int, ScoredText], identity: ScorerIdentity,
+    token: str, results: dict[int, ScoredText], identity: ScorerIdentity, *,
+    bandable: tuple[CommentState, ...] = BANDABLE, reason: str = "band",
     now: datetime | None = None,
 ) -> BatchOutcome:
+    """Store each result as the comment's current score and, for comments still in a
+    `bandable` state, move them to their band under the active policy. Only comments whose
+    claim is still `token`'s are touched."""
     now = now or utcnow()
     outcome = BatchOutcome()
     policy = policies.active_policy()
     for comment_id, scored in results.items():
         labels = scored.labels
+        band = policies.band(labels, policy)
         owned = _release(
             comment_id, token, scored_at=now, scorer_name=identity.name,
             scorer_version=identity.version, score_error=None, next_score_at=None,
-            risk=policies.risk(labels, policy), band=policies.band(labels, policy),
-            policy_id=policy.id,
+            risk=policies.risk(labels, policy), band=band, policy_id=policy.id,
         )
         if not owned:
             outcome.lost += 1
             continue
         store_score(comment_id, identity, scored, now)
         comment = db.session.get(Comment, comment_id, populate_existing=True)
-        target = policies.state_for(
-            policies.band(labels, policy), policy, premoderate=_premoderated(comment)
-        )
-        if target is comment.state:
-            outcome.banded += 1
-            continue
+        target = policies.state_for(band, policy, premoderate=_premoderated(comment))
         try:
-            change_state(comment, target, allowed_from=BANDABLE, policy=policy,
-                         reason=f"band:{comment.band.value}")
-            outcome.banded += 1
+            if comment.state not in bandable:
+                raise StateConflict(comment, comment.state, None)
+            moved = change_state(comment, target, allowed_from=bandable, policy=policy,
+                                 reason=f"{reason}:{band.value}")
         except StateConflict:
-            outcome.already_decided += 1
+            outcome.kept += 1  # decided meanwhile (or not ours to re-band): keep that
+            continue
+        outcome.banded += 1
+        outcome.moved += moved is not None
     db.session.flush()
     return outcome
 

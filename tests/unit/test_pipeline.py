@@ -152,7 +152,7 @@ def test_a_moderator_decision_during_scoring_is_not_overwritten(ctx):
     outcome = pipeline.apply_scores(token, {comment.id: ScoredText({"toxicity": 0.99})}, IDENTITY)
     db.session.commit()
 
-    assert outcome.already_decided == 1
+    assert outcome.kept == 1
     final = reload(comment.id)
     assert final.state is CommentState.APPROVED
     assert final.risk == pytest.approx(0.99)  # the score is still kept for the record

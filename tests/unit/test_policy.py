@@ -68,3 +68,11 @@ def test_premoderated_articles_queue_even_clean_comments():
 def test_default_thresholds_are_ordered():
     for label, rule in policies.default_thresholds().items():
         assert 0 <= rule["approve"] < rule["reject"] <= 1, label
+
+
+def test_a_migrated_database_starts_with_the_default_policy_active(ctx):
+    from moderation.extensions import db
+
+    policies_in_db = db.session.execute(db.select(Policy)).scalars().all()
+    assert [(p.version, p.active, p.reject_action) for p in policies_in_db] == [(1, True, "hold")]
+    assert policies_in_db[0].thresholds == policies.default_thresholds()
