@@ -8,6 +8,10 @@ PIP    := $(PY) -m pip
 FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
+# torch's CPU build. Where pip does not already find it locally, point at PyTorch's CPU wheel
+# index, e.g. `make run TORCH_INDEX=https://download.pytorch.org/whl/cpu`.
+TORCH_INDEX ?=
+TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
 .PHONY: run test bench install install-test system-test-deps lint clean
 
@@ -18,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	# A bare `pip install detoxify` would pull a multi-GB CUDA build of torch.
-	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet $(TORCH_PIP_ARGS) torch==2.13.0
 	$(PIP) install --quiet -e .
 	touch $@
 

@@ -43,11 +43,18 @@ class Worker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.scored_total = 0
         self.last_error: str | None = None
+        self.load_timeout = float(config["MODERATION_LOAD_TIMEOUT_SECONDS"])
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
+        # A scorer call that timed out still runs (and holds the model's lock): no new batch
+        # is claimed until it returns, so comments wait unclaimed for other workers instead
+        # of piling up behind it.
+        self._stuck: concurrent.futures.Future | None = None
 
     # -- one batch ---------------------------------------------------------------------
     def run_once(self) -> int:
         """Process one batch; returns how many comments it claimed."""
+        if self._still_stuck():
+            return 0
         with self.app.app_context():
             try:
                 token, claimed = pipeline.claim_batch(self.batch_size, self.lease_seconds)
@@ -86,27 +93,40 @@ class Worker:
         results: dict[int, ScoredText] = {}
         failures: dict[str, list[int]] = {}
         for position, item in enumerate(claimed):
+            if self._stuck is not None and not self._stuck.done():  # an earlier one timed out
+                failures["not scored: the scorer was stuck on an earlier comment"] = [
+                    other.id for other in claimed[position:]]
+                break
             try:
                 results.update(self._score([item]))
             except Exception as error:
                 failures.setdefault(_describe(error), []).append(item.id)
-                if isinstance(error, ScoringTimeout):  # stuck: leave the rest for the retry
-                    rest = [other.id for other in claimed[position + 1:]]
-                    if rest:
-                        failures["not scored: the scorer was stuck on an earlier comment"] = rest
-                    break
         return results, failures
+
+    def _still_stuck(self) -> bool:
+        if self._stuck is None:
+            return False
+        if self._stuck.done():
+            self._stuck = None
+            return False
+        self.last_error = "the scorer is still busy with a call that timed out; waiting for it"
+        return True
+
+    def _call(self, function, *args, timeout: float, what: str):
+        """Run a scorer call with a time limit. A call past it cannot be interrupted: it is
+        left to finish in its own thread, and remembered so no new work queues behind it."""
+        future = self._executor.submit(function, *args)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            self._stuck = future
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
+            raise ScoringTimeout(f"{what} took longer than {timeout:g} s") from None
 
     def _score(self, claimed: list[pipeline.Claimed]) -> dict[int, ScoredText]:
         texts = [item.body for item in claimed]
-        future = self._executor.submit(self.scorer.score, texts)
-        try:
-            scored = future.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            # The stuck call cannot be interrupted; abandon its thread and start a fresh one.
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
-            raise ScoringTimeout(f"the scorer took longer than {self.timeout:g} s") from None
+        scored = self._call(self.scorer.score, texts, timeout=self.timeout, what="the scorer")
         if len(scored) != len(claimed):
             raise RuntimeError(f"scorer returned {len(scored)} results for {len(claimed)} texts")
         return {item.id: result for item, result in zip(claimed, scored, strict=True)}
@@ -114,7 +134,7 @@ class Worker:
     # -- the loop ----------------------------------------------------------------------
     def load(self) -> None:
         try:
-            self.scorer.load()
+            self._call(self.scorer.load, timeout=self.load_timeout, what="loading the model")
             log.info("scorer %s loaded", self.scorer.identity.label)
         except Exception as error:  # keep running: batches will fail and be retried
             self.last_error = _describe(error)

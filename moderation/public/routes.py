@@ -36,8 +36,10 @@ def article(slug):
 @limiter.limit(_post_limit, key_func=lambda: request.remote_addr or "unknown")
 def post_comment(slug):
     found = submit.article_by_slug(slug) or abort(404, "There is no article at this address.")
-    if not found.comments_open:
-        abort(403, f"Comments on “{found.headline}” are closed.")
+    try:
+        submit.ensure_open(found)  # before reading the form: a closed article is a 403
+    except submit.CommentsClosed as closed:
+        abort(403, str(closed))
     if request.content_length and not request.form:
         # Werkzeug drops a urlencoded body that is not valid UTF-8 as a whole.
         abort(400, "We could not read that post: it is not text (UTF-8 form data). "

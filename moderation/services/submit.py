@@ -26,11 +26,15 @@ def hash_ip(ip: str | None, secret: str) -> str | None:
     return hmac.new(secret.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
+def ensure_open(article: Article) -> None:
+    if not article.comments_open:
+        raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
+
+
 def submit_comment(
     article: Article, *, author_name: str, author_email: str | None, body: str, ip_hash: str | None
 ) -> Comment:
-    if not article.comments_open:
-        raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
+    ensure_open(article)
     replayed = _recent_duplicate(article, author_name.strip(), body.strip(), ip_hash)
     if replayed is not None:
         return replayed

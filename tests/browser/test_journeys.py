@@ -20,6 +20,9 @@ CLEAN = "Thanks for this article, the flood barrier is great news for the town."
 ABUSIVE = "You are a fucking idiot, shut up you worthless piece of shit"
 RUDE_HELD = "what a stupid idea, honestly"
 RUDE_QUEUED = "I think this plan is rubbish and the council are fools"
+# Harmless swearing the embedded model scores as the riskiest of all: the false positive a
+# moderator is there to approve.
+PROFANE_PRAISE = "Damn, this is a fucking brilliant piece of reporting. Hell yes!"
 
 
 def stored_comments(app) -> list[Comment]:
@@ -112,7 +115,7 @@ def test_a_moderator_signs_in_and_works_the_queue_riskiest_first(page: Page, liv
         make_comment(article, CLEAN, author_name="Kind Reader")
         make_comment(article, RUDE_QUEUED, author_name="Grumbler")
         make_comment(article, RUDE_HELD, author_name="Sceptic")
-        make_comment(article, ABUSIVE, author_name="Troll")
+        make_comment(article, PROFANE_PRAISE, author_name="Fan")
         db.session.commit()
         db.session.remove()
     wait_until(lambda: all_scored(app), what="the worker to score the seeded comments")
@@ -130,35 +133,36 @@ def test_a_moderator_signs_in_and_works_the_queue_riskiest_first(page: Page, liv
     expect(page.locator("ol.queue")).not_to_contain_text(CLEAN)
 
     first = cards.first
-    expect(first.locator(".comment-body")).to_have_text(ABUSIVE)
-    expect(first.locator(".author")).to_have_text("Troll")
+    expect(first.locator(".comment-body")).to_have_text(PROFANE_PRAISE)
+    expect(first.locator(".author")).to_have_text("Fan")
     expect(first.locator(".scored-by")).to_contain_text("Scored by alt-profanity-check")
     risks = [float(text.removeprefix("risk ")) for text in cards.locator(".risk").all_inner_texts()]
     assert len(risks) == 3
     assert risks[0] == max(risks), risks
     assert risks == sorted(risks, reverse=True), risks
     # Held (reject band) before queued, each riskiest first.
-    expect(cards.locator(".comment-body")).to_have_text([ABUSIVE, RUDE_HELD, RUDE_QUEUED])
+    expect(cards.locator(".comment-body")).to_have_text([PROFANE_PRAISE, RUDE_HELD, RUDE_QUEUED])
     expect(cards.locator(".badge")).to_have_text(["held", "held", "queued"])
 
-    first.locator("select[name=reason]").select_option("harassment")
-    first.get_by_role("button", name="Reject").click()
-    expect(page.locator(".flash-success")).to_have_text("Rejected the comment by Troll.")
+    # The riskiest is swearing in praise: the moderator approves it.
+    first.get_by_role("button", name="Approve").click()
+    expect(page.locator(".flash-success")).to_have_text("Approved the comment by Fan.")
     expect(cards).to_have_count(2)
-    expect(page.locator("ol.queue")).not_to_contain_text(ABUSIVE)
+    expect(page.locator("ol.queue")).not_to_contain_text(PROFANE_PRAISE)
 
     following = cards.first
     expect(following.locator(".comment-body")).to_have_text(RUDE_HELD)
-    following.get_by_role("button", name="Approve").click()
-    expect(page.locator(".flash-success")).to_have_text("Approved the comment by Sceptic.")
+    following.locator("select[name=reason]").select_option("harassment")
+    following.get_by_role("button", name="Reject").click()
+    expect(page.locator(".flash-success")).to_have_text("Rejected the comment by Sceptic.")
     expect(cards).to_have_count(1)
     expect(cards.locator(".comment-body")).to_have_text([RUDE_QUEUED])
 
     page.goto(live_server.url(f"/articles/{live_server.article_slug}"))
     expect(page.locator(".comment-count")).to_have_text("2 Comments")
     bodies = page.locator(".comment-list .comment-body")
-    expect(bodies).to_have_text([CLEAN, RUDE_HELD])  # oldest first
-    expect(page.get_by_text(ABUSIVE)).to_have_count(0)
+    expect(bodies).to_have_text([CLEAN, PROFANE_PRAISE])  # oldest first
+    expect(page.get_by_text(RUDE_HELD)).to_have_count(0)
 
     with app.app_context():
         decisions = db.session.execute(
@@ -168,7 +172,8 @@ def test_a_moderator_signs_in_and_works_the_queue_riskiest_first(page: Page, liv
                     for d in decisions]
         db.session.remove()
     assert recorded == [
-        (live_server.moderator_id, ABUSIVE, CommentState.HELD, CommentState.REJECTED,
+        (live_server.moderator_id, PROFANE_PRAISE, CommentState.HELD, CommentState.APPROVED,
+         None),
+        (live_server.moderator_id, RUDE_HELD, CommentState.HELD, CommentState.REJECTED,
          "harassment"),
-        (live_server.moderator_id, RUDE_HELD, CommentState.HELD, CommentState.APPROVED, None),
     ]

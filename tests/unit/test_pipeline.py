@@ -296,3 +296,37 @@ def test_one_text_the_scorer_chokes_on_does_not_hold_back_the_batch(ctx, scorer)
     assert "told to fail" in broken.score_error and broken.score_attempts == 1
     # The whole batch first, then each comment alone.
     assert len(scorer.calls[0]) == 4 and all(len(call) == 1 for call in scorer.calls[1:])
+
+
+def test_after_a_timeout_no_new_batch_queues_behind_the_stuck_call(ctx, scorer):
+    import time
+
+    ctx.config["MODERATION_SCORE_TIMEOUT_SECONDS"] = 0.2
+    scorer.slow_seconds = 1.0
+    article = make_article()
+    make_comment(article, "slow one [slow]")
+    db.session.commit()
+    worker = Worker(ctx)
+    assert worker.run_once() == 1  # times out; the call goes on in its thread
+
+    waiting = make_comment(article, "next comment").id
+    db.session.commit()
+    assert worker.run_once() == 0  # not claimed while the stuck call runs
+    assert "still busy" in worker.last_error
+    assert reload(waiting).claim_token is None  # free for any other worker
+
+    time.sleep(1.0)
+    assert worker.run_once() == 1
+    assert reload(waiting).state is CommentState.APPROVED
+
+
+def test_loading_the_model_has_a_time_limit(ctx, scorer, monkeypatch):
+    import time
+
+    ctx.config["MODERATION_LOAD_TIMEOUT_SECONDS"] = 0.2
+    monkeypatch.setattr(scorer, "load", lambda: time.sleep(1.0))
+    worker = Worker(ctx)
+    started = time.monotonic()
+    worker.load()
+    assert time.monotonic() - started < 0.9
+    assert "loading the model took longer than 0.2 s" in worker.last_error
