@@ -7,9 +7,11 @@ by token length and batched, and each label of a text is the max over its window
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,6 +152,36 @@ def _go_offline() -> None:
         constants.HF_HUB_OFFLINE = True
 
 
+@contextlib.contextmanager
+def _base_models_resolve_to(hf_config: Path | None):
+    """Let a published checkpoint load offline from the config folder it is given.
+
+    A released checkpoint names its base model ("bert-base-uncased"), and Detoxify asks
+    transformers for that model's config even when `huggingface_config_path` is given (the
+    answer is then unused). Offline that lookup fails unless the name resolves locally, so for
+    the duration of the load the Hugging Face cache is a private folder in which each base
+    model's name points at the given config."""
+    if hf_config is None:
+        yield
+        return
+    import huggingface_hub.constants as hub_constants
+
+    with tempfile.TemporaryDirectory(prefix="detoxify-hf-") as cache:
+        for repo_id in set(BASE_MODELS.values()):
+            repo = Path(cache, "models--" + repo_id.replace("/", "--"))
+            (repo / "snapshots" / "local").mkdir(parents=True)
+            (repo / "snapshots" / "local" / "config.json").symlink_to(
+                Path(hf_config, "config.json").resolve())
+            (repo / "refs").mkdir()
+            (repo / "refs" / "main").write_text("local")
+        saved = hub_constants.HF_HUB_CACHE
+        hub_constants.HF_HUB_CACHE = cache
+        try:
+            yield
+        finally:
+            hub_constants.HF_HUB_CACHE = saved
+
+
 def _sha256_prefix(path: Path, digits: int = 12) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -258,14 +290,16 @@ class DetoxifyScorer:
         try:
             from detoxify import Detoxify
 
-            return Detoxify(
-                self.model_type,
-                checkpoint=str(self.checkpoint) if self.checkpoint else None,
-                huggingface_config_path=(
-                    str(self.huggingface_config_path) if self.huggingface_config_path else None
-                ),
-                device=self.device,
-            )
+            with _base_models_resolve_to(self.huggingface_config_path):
+                return Detoxify(
+                    self.model_type,
+                    checkpoint=str(self.checkpoint) if self.checkpoint else None,
+                    huggingface_config_path=(
+                        str(self.huggingface_config_path)
+                        if self.huggingface_config_path else None
+                    ),
+                    device=self.device,
+                )
         except ImportError as exc:
             raise ScorerUnavailable(f"Detoxify is not installed: {exc}") from exc
         except OSError as exc:  # missing files, failed downloads, hub lookups

@@ -174,3 +174,44 @@ def test_the_release_table_matches_detoxifys_own():
 
     assert CHECKPOINT_URLS == upstream.MODEL_URLS
     assert set(BASE_MODELS) == set(upstream.MODEL_URLS)
+
+
+def _as_published(tiny_checkpoint, tmp_path):
+    """The tiny checkpoint rewritten the way a released one is: model_type names a hub model."""
+    import torch
+
+    checkpoint, hf_dir = tiny_checkpoint
+    loaded = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    loaded["config"]["arch"]["args"]["model_type"] = "bert-base-uncased"
+    published = tmp_path / "toxic_original.ckpt"
+    torch.save(loaded, published)
+    return published, hf_dir
+
+
+def test_a_published_style_checkpoint_loads_offline_from_its_config_folder(
+        tiny_checkpoint, tmp_path, empty_caches, no_network):
+    import huggingface_hub.constants as hub_constants
+
+    published, hf_dir = _as_published(tiny_checkpoint, tmp_path)
+    cache_before = hub_constants.HF_HUB_CACHE
+    scorer = DetoxifyScorer(checkpoint=published, huggingface_config_path=hf_dir)
+    [scored] = scorer.score(["thanks for the article"])
+    assert set(scored.labels) == {"toxicity", "severe_toxicity", "obscene", "threat", "insult",
+                                  "identity_attack"}
+    assert hub_constants.HF_HUB_CACHE == cache_before  # the private cache was only for the load
+    assert no_network == []
+
+
+def test_without_the_base_model_alias_that_checkpoint_cannot_load_offline(
+        tiny_checkpoint, tmp_path, empty_caches, no_network, monkeypatch):
+    """The control for the test above: Detoxify alone looks the hub name up and fails."""
+    import contextlib
+
+    from moderation.scoring import detoxify_scorer
+
+    published, hf_dir = _as_published(tiny_checkpoint, tmp_path)
+    monkeypatch.setattr(detoxify_scorer, "_base_models_resolve_to",
+                        lambda _folder: contextlib.nullcontext())
+    scorer = DetoxifyScorer(checkpoint=published, huggingface_config_path=hf_dir)
+    with pytest.raises(ScorerUnavailable, match="couldn.t find them in the cached files"):
+        scorer.load()
