@@ -47,30 +47,24 @@ def claim_batch(limit: int, lease_seconds: float, now: datetime | None = None):
     SQLite has no row locks but runs one writer at a time, so the single UPDATE is atomic.
     """
     now = now or utcnow()
-    token = secrets.token_hex(16)
     candidates = (
         claimable(now).order_by(Comment.id).limit(limit).with_for_update(skip_locked=True)
     )
-    db.session.execute(
-        db.update(Comment)
-        .where(Comment.id.in_(candidates.scalar_subquery()))
-        .values(claim_token=token, claim_expires_at=now + timedelta(seconds=lease_seconds))
-        .execution_options(synchronize_session=False)
-    )
-    rows = db.session.execute(
-        db.select(Comment.id, Comment.body).where(Comment.claim_token == token).order_by(Comment.id)
-    ).all()
-    return token, [Claimed(id=row.id, body=row.body) for row in rows]
+    return _claim(Comment.id.in_(candidates.scalar_subquery()), lease_seconds, now)
 
 
 def claim_ids(ids: list[int], lease_seconds: float, now: datetime | None = None):
     """Claim these comments (rescoring), skipping any another worker holds right now."""
     now = now or utcnow()
+    free = db.or_(Comment.claim_expires_at.is_(None), Comment.claim_expires_at < now)
+    return _claim(db.and_(Comment.id.in_(ids), free), lease_seconds, now)
+
+
+def _claim(which, lease_seconds: float, now: datetime) -> tuple[str, list[Claimed]]:
     token = secrets.token_hex(16)
     db.session.execute(
         db.update(Comment)
-        .where(Comment.id.in_(ids),
-               db.or_(Comment.claim_expires_at.is_(None), Comment.claim_expires_at < now))
+        .where(which)
         .values(claim_token=token, claim_expires_at=now + timedelta(seconds=lease_seconds))
         .execution_options(synchronize_session=False)
     )
