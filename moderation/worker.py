@@ -141,6 +141,7 @@ class Worker:
             log.error("scorer %s could not load: %s", self.scorer.identity.name, self.last_error)
 
     def run(self, stop: threading.Event, *, max_batches: int | None = None) -> None:
+        log.info("worker %s scoring with %s: %s", self.id, self.scorer.identity.name, self.reason)
         self.load()
         batches = 0
         while not stop.is_set():

@@ -47,7 +47,7 @@ def init_scorer(app: Flask) -> None:
         choice = ScorerChoice(scorer=given, reason="scorer given in the app's config")
     else:
         choice = build_choice(app)
-    log.info("scorer: %s (%s)", choice.scorer.identity.name, choice.reason)
+    log.debug("scorer: %s (%s)", choice.scorer.identity.name, choice.reason)
     app.extensions[EXTENSION_KEY] = choice
 
 
