@@ -1,0 +1,12 @@
+"""ORM classes. State lives in enums; the rules that change it live in services/."""
+
+from moderation.models.base import LABELS, OPEN_STATES, Band, CommentState, Role, utcnow
+from moderation.models.content import Article, Comment, Score
+from moderation.models.decisions import Decision, Policy
+from moderation.models.users import PASSWORD_METHOD, User
+from moderation.models.workers import WorkerHeartbeat
+
+__all__ = [
+    "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "Article", "Band", "Comment", "CommentState",
+    "Decision", "Policy", "Role", "Score", "User", "WorkerHeartbeat", "utcnow",
+]

@@ -1,0 +1,149 @@
+"""What readers write and what the model says about it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
+
+from moderation.extensions import db
+from moderation.models.base import Band, CommentState, enum_column, utcnow
+from moderation.scoring.base import LABELS
+
+if TYPE_CHECKING:
+    from moderation.models.decisions import Decision, Policy
+
+
+class Article(db.Model):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    section: Mapped[str] = mapped_column(String(80))
+    headline: Mapped[str] = mapped_column(String(300))
+    byline: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime] = mapped_column(DateTime)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body: Mapped[str] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(String(500))
+    source_name: Mapped[str | None] = mapped_column(String(200))
+    comments_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    premoderate: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    comments: Mapped[list[Comment]] = relationship(back_populates="article")
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [part.strip() for part in self.body.split("\n\n") if part.strip()]
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_state_risk", "state", "risk"),
+        Index("ix_comments_article_state_created", "article_id", "state", "created_at"),
+        # What the scoring worker scans for.
+        Index("ix_comments_unscored", "scored_at", "next_score_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    author_name: Mapped[str] = mapped_column(String(80))
+    author_email: Mapped[str | None] = mapped_column(String(254))  # moderators only
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[CommentState] = mapped_column(
+        enum_column(CommentState, "comment_state"), default=CommentState.PENDING
+    )
+    # Banding, from the current score under policy_id.
+    risk: Mapped[float | None] = mapped_column(Float)
+    band: Mapped[Band | None] = mapped_column(enum_column(Band, "band"))
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    # Which score row is current: (id, scorer_name, scorer_version) in scores.
+    scorer_name: Mapped[str | None] = mapped_column(String(80))
+    scorer_version: Mapped[str | None] = mapped_column(String(80))
+    scored_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Scoring attempts: a failed one leaves the comment unscored and retried later.
+    score_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    score_error: Mapped[str | None] = mapped_column(Text)
+    next_score_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(64), index=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    article: Mapped[Article] = relationship(back_populates="comments")
+    policy: Mapped[Policy | None] = relationship()
+    scores: Mapped[list[Score]] = relationship(
+        back_populates="comment", order_by="Score.scored_at", cascade="all, delete-orphan"
+    )
+    current_score: Mapped[Score | None] = relationship(
+        primaryjoin=lambda: and_(
+            foreign(Score.comment_id) == Comment.id,
+            Score.scorer_name == Comment.scorer_name,
+            Score.scorer_version == Comment.scorer_version,
+        ),
+        viewonly=True,
+        uselist=False,
+    )
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="comment", order_by="Decision.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_scored(self) -> bool:
+        return self.scored_at is not None
+
+    @property
+    def is_published(self) -> bool:
+        return self.state is CommentState.APPROVED
+
+
+class Score(db.Model):
+    """One model's scores for one comment: one row per (comment, model, version)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("comment_id", "scorer_name", "scorer_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    scorer_name: Mapped[str] = mapped_column(String(80))
+    scorer_version: Mapped[str] = mapped_column(String(80))
+    scored_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    toxicity: Mapped[float | None] = mapped_column(Float)
+    severe_toxicity: Mapped[float | None] = mapped_column(Float)
+    obscene: Mapped[float | None] = mapped_column(Float)
+    threat: Mapped[float | None] = mapped_column(Float)
+    insult: Mapped[float | None] = mapped_column(Float)
+    identity_attack: Mapped[float | None] = mapped_column(Float)
+    sexual_explicit: Mapped[float | None] = mapped_column(Float)
+    windows: Mapped[int] = mapped_column(Integer, default=1)
+    top_window_start: Mapped[int | None] = mapped_column(Integer)
+    top_window_end: Mapped[int | None] = mapped_column(Integer)
+
+    comment: Mapped[Comment] = relationship(back_populates="scores")
+
+    @property
+    def labels(self) -> dict[str, float]:
+        """The labels this model produced; absent ones are left out, not invented."""
+        values = {label: getattr(self, label) for label in LABELS}
+        return {label: value for label, value in values.items() if value is not None}
+
+    def set_labels(self, labels: dict[str, float]) -> None:
+        for label in LABELS:
+            setattr(self, label, labels.get(label))
