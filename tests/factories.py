@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Role, utcnow
+from moderation.services.authors import author_key
 from moderation.services.users import create_user
 
 _counter = itertools.count(1)
@@ -40,6 +41,8 @@ def make_comment(article: Article, body: str = "A kind remark.", **fields) -> Co
         "state": CommentState.PENDING,
     }
     values.update(fields)
+    values.setdefault("author_key", author_key(values["author_name"], values.get("author_email"),
+                                               values.get("ip_hash")))
     comment = Comment(article=article, body=body, **values)
     db.session.add(comment)
     db.session.flush()

@@ -55,7 +55,9 @@ class Article(db.Model):
 class Comment(db.Model):
     __tablename__ = "comments"
     __table_args__ = (
-        Index("ix_comments_state_risk", "state", "risk"),
+        # The queue's orders, walked by keyset: (state, risk, id) and (state, id).
+        Index("ix_comments_state_risk_id", "state", "risk", "id"),
+        Index("ix_comments_state_id", "state", "id"),
         Index("ix_comments_article_state_created", "article_id", "state", "created_at"),
         # What the scoring worker scans for.
         Index("ix_comments_unscored", "scored_at", "next_score_at"),
@@ -68,6 +70,8 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Groups one author's comments (their email, else their name and address): see authors.py.
+    author_key: Mapped[str | None] = mapped_column(String(64), index=True)
     public_token: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[CommentState] = mapped_column(
         enum_column(CommentState, "comment_state"), default=CommentState.PENDING

@@ -69,6 +69,8 @@ class Decision(db.Model):
     reason: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Set on an undo: the decision this one reverted.
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
 
     comment: Mapped[Comment] = relationship(back_populates="decisions")
     actor: Mapped[User | None] = relationship()
@@ -81,3 +83,26 @@ class Decision(db.Model):
         if self.policy is not None:
             return f"policy v{self.policy.version}"
         return "system"
+
+
+class AuthorHold(db.Model):
+    """While active, every new comment by this author waits for a moderator whatever its score.
+    Lifting keeps the row, so the history of holds stays."""
+
+    __tablename__ = "author_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_key: Mapped[str] = mapped_column(String(64), index=True)
+    author_name: Mapped[str] = mapped_column(String(80))  # as shown when the hold was placed
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Role, User
+from moderation.services.authors import author_key
 from moderation.services.policy import active_policy
 from moderation.services.users import create_user
 
@@ -137,6 +138,7 @@ def seed_articles(now: datetime) -> tuple[int, int]:
                 if ARTICLES[index]["slug"] == spec["slug"]:
                     db.session.add(Comment(
                         article=article, author_name=author, body=body,
+                        author_key=author_key(author, None, None),
                         public_token=secrets.token_urlsafe(24), state=CommentState.PENDING,
                     ))
                     comments_created += 1

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Score, utcnow
 from moderation.scoring import ScoredText, ScorerIdentity
+from moderation.services import authors
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
 
@@ -138,7 +139,7 @@ def apply_scores(
             continue
         store_score(comment_id, identity, scored, now)
         comment = db.session.get(Comment, comment_id, populate_existing=True)
-        target = policies.state_for(band, policy, premoderate=_premoderated(comment))
+        target = policies.state_for(band, policy, premoderate=_must_wait(comment))
         try:
             if comment.state not in bandable:
                 raise StateConflict(comment, comment.state, None)
@@ -153,9 +154,10 @@ def apply_scores(
     return outcome
 
 
-def _premoderated(comment: Comment) -> bool:
+def _must_wait(comment: Comment) -> bool:
+    """Pre-moderated articles and held authors: a moderator sees every comment first."""
     article = db.session.get(Article, comment.article_id)
-    return bool(article and article.premoderate)
+    return bool(article and article.premoderate) or authors.is_held(comment.author_key)
 
 
 def retry_delay(attempts: int, base: float, cap: float) -> float:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, utcnow
+from moderation.services import authors
 
 # A second identical post from the same address within this window is a replay (a double
 # click, a resent form), not a new comment.
@@ -40,6 +41,7 @@ def submit_comment(
         return replayed
     comment = Comment(
         article=article,
+        author_key=authors.author_key(author_name, author_email, ip_hash),
         author_name=author_name.strip(),
         author_email=(author_email or "").strip() or None,
         body=body.strip(),

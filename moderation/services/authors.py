@@ -1,0 +1,90 @@
+"""Who wrote what: one author's comments grouped, their history, and holds on them."""
+
+from __future__ import annotations
+
+import hashlib
+
+from moderation.extensions import db
+from moderation.models import AuthorHold, Comment, CommentState, User, utcnow
+
+
+def author_key(name: str, email: str | None, ip_hash: str | None) -> str:
+    """The same email is the same author; without one, the same name from the same address."""
+    if email and email.strip():
+        basis = "email:" + email.strip().lower()
+    else:
+        basis = "name:" + name.strip().lower() + "|" + (ip_hash or "")
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def is_held(key: str | None) -> bool:
+    if key is None:
+        return False
+    return db.session.execute(
+        db.select(AuthorHold.id).where(AuthorHold.author_key == key,
+                                       AuthorHold.lifted_at.is_(None)).limit(1)
+    ).first() is not None
+
+
+class HoldError(ValueError):
+    pass
+
+
+def hold(comment: Comment, moderator: User, reason: str | None = None) -> AuthorHold:
+    """Every future comment by this comment's author waits for a moderator."""
+    if is_held(comment.author_key):
+        raise HoldError(f"{comment.author_name} is already held.")
+    record = AuthorHold(author_key=comment.author_key, author_name=comment.author_name,
+                        reason=(reason or "").strip() or None, created_by_id=moderator.id,
+                        created_at=utcnow())
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def lift(key: str, moderator: User) -> AuthorHold:
+    record = db.session.execute(
+        db.select(AuthorHold).where(AuthorHold.author_key == key, AuthorHold.lifted_at.is_(None))
+    ).scalar_one_or_none()
+    if record is None:
+        raise HoldError("This author is not held.")
+    record.lifted_at = utcnow()
+    record.lifted_by_id = moderator.id
+    db.session.flush()
+    return record
+
+
+def histories(keys: set[str]) -> dict[str, dict[str, int]]:
+    """Per author: how many comments were approved, rejected, and are still pending."""
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        db.select(Comment.author_key, Comment.state, db.func.count())
+        .where(Comment.author_key.in_(keys))
+        .group_by(Comment.author_key, Comment.state)
+    ).all()
+    result = {key: {"approved": 0, "rejected": 0, "pending": 0} for key in keys}
+    for key, state, count in rows:
+        if state is CommentState.APPROVED:
+            result[key]["approved"] += count
+        elif state is CommentState.REJECTED:
+            result[key]["rejected"] += count
+        else:
+            result[key]["pending"] += count
+    return result
+
+
+def held_keys(keys: set[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(db.session.execute(
+        db.select(AuthorHold.author_key).where(AuthorHold.author_key.in_(keys),
+                                               AuthorHold.lifted_at.is_(None))
+    ).scalars())
+
+
+def recent_comments(key: str, *, limit: int = 5, exclude_id: int | None = None) -> list[Comment]:
+    query = db.select(Comment).where(Comment.author_key == key)
+    if exclude_id is not None:
+        query = query.where(Comment.id != exclude_id)
+    return list(db.session.execute(query.order_by(Comment.id.desc()).limit(limit)).scalars())
