@@ -1,9 +1,13 @@
-"""Moderators approve or reject; each decision is recorded and can only win once."""
+"""Moderators approve or reject, one comment or many, and can undo for a while. Every
+decision is recorded and can only win once (the compare-and-swap in lifecycle.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from moderation.extensions import db
-from moderation.models import OPEN_STATES, Comment, CommentState, Decision, User
+from moderation.models import OPEN_STATES, Comment, CommentState, Decision, User, utcnow
 from moderation.services.lifecycle import StateConflict, change_state
 
 REASONS = {
@@ -18,35 +22,92 @@ REASONS = {
     "other": "Other",
 }
 ACTIONS = {"approve": CommentState.APPROVED, "reject": CommentState.REJECTED}
+UNDO = "undo"
+DEFAULT_UNDO_SECONDS = 600
 
-__all__ = ["ACTIONS", "REASONS", "DecisionError", "StateConflict", "decide"]
+__all__ = ["ACTIONS", "REASONS", "UNDO", "BulkResult", "DecisionError", "StateConflict",
+           "bulk_decide", "decide", "undo"]
 
 
 class DecisionError(ValueError):
-    """The decision itself is malformed (unknown action or reason)."""
+    """The decision itself is malformed (unknown action or reason) or not allowed."""
 
 
-def decide(
-    comment: Comment,
-    moderator: User,
-    action: str,
-    reason: str | None = None,
-    note: str | None = None,
-) -> Decision:
+def check(action: str, reason: str | None, note: str | None) -> tuple[str | None, str | None]:
     if action not in ACTIONS:
-        raise DecisionError(f"Unknown action {action!r}: use approve or reject.")
+        raise DecisionError(f"Unknown action {action!r}: use approve, reject or undo.")
     if reason is not None and reason not in REASONS:
-        raise DecisionError(f"Unknown reason {reason!r}.")
+        raise DecisionError(f"Unknown reason {reason!r}: use one of {', '.join(REASONS)}.")
+    note = (note or "").strip() or None
     if action == "reject" and reason is None:
-        reason = "other"
-    return change_state(
-        comment,
-        ACTIONS[action],
-        allowed_from=OPEN_STATES,
-        actor=moderator,
-        reason=reason,
-        note=(note or "").strip() or None,
-    )
+        raise DecisionError("Choose a reason for rejecting.")
+    if reason == "other" and action == "reject" and note is None:
+        raise DecisionError("Rejecting for “other” needs a note saying why.")
+    return reason, note
+
+
+def decide(comment: Comment, moderator: User, action: str, reason: str | None = None,
+           note: str | None = None) -> Decision:
+    reason, note = check(action, reason, note)
+    return change_state(comment, ACTIONS[action], allowed_from=OPEN_STATES, actor=moderator,
+                        reason=reason, note=note)
+
+
+def undoable(comment: Comment, window_seconds: float) -> Decision | None:
+    """The moderator decision on `comment` that an undo would revert, if any is recent."""
+    last = db.session.execute(
+        db.select(Decision).where(Decision.comment_id == comment.id)
+        .order_by(Decision.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if last is None or last.actor_id is None or last.reverts_id is not None:
+        return None
+    if last.created_at < utcnow() - timedelta(seconds=window_seconds):
+        return None
+    return last
+
+
+def undo(comment: Comment, moderator: User, *, window_seconds: float = DEFAULT_UNDO_SECONDS
+         ) -> Decision:
+    """Put the comment back where the last moderator decision found it; audited like any
+    decision. Only that moderator or an admin may, and only for `window_seconds`."""
+    last = undoable(comment, window_seconds)
+    if last is None:
+        raise DecisionError("There is no recent moderator decision on this comment to undo "
+                            f"(undo works for {window_seconds / 60:g} minutes).")
+    if last.actor_id != moderator.id and not moderator.is_admin:
+        raise DecisionError("Only the moderator who decided (or an admin) can undo it.")
+    return change_state(comment, last.from_state, allowed_from=[last.to_state], actor=moderator,
+                        reason=UNDO, reverts=last)
+
+
+@dataclass
+class BulkResult:
+    decided: list[int]
+    conflicts: dict[int, str]  # comment id -> who got there first
+    missing: list[int]
+
+
+def bulk_decide(comment_ids: list[int], moderator: User, action: str,
+                reason: str | None = None, note: str | None = None) -> BulkResult:
+    """One decision, and one audit record, per comment; a comment someone else already
+    decided is reported and left alone, the rest go through."""
+    reason, note = check(action, reason, note)
+    unique_ids = list(dict.fromkeys(comment_ids))
+    found = {comment.id: comment for comment in db.session.execute(
+        db.select(Comment).where(Comment.id.in_(unique_ids))).scalars()}
+    result = BulkResult(decided=[], conflicts={}, missing=[])
+    for comment_id in unique_ids:
+        comment = found.get(comment_id)
+        if comment is None:
+            result.missing.append(comment_id)
+            continue
+        try:
+            change_state(comment, ACTIONS[action], allowed_from=OPEN_STATES, actor=moderator,
+                         reason=reason, note=note)
+            result.decided.append(comment_id)
+        except StateConflict as conflict:
+            result.conflicts[comment_id] = conflict.describe()
+    return result
 
 
 def comment_for_decision(comment_id: int) -> Comment | None:

@@ -46,6 +46,7 @@ def change_state(
     policy: Policy | None = None,
     reason: str | None = None,
     note: str | None = None,
+    reverts: Decision | None = None,
 ) -> Decision | None:
     """Move `comment` to `to` if it is in one of `allowed_from`; None when it is already
     there (nothing to record); StateConflict when it is in any other state."""
@@ -74,6 +75,7 @@ def change_state(
         to_state=to,
         reason=reason,
         note=note,
+        reverts_id=reverts.id if reverts else None,
         created_at=utcnow(),
     )
     db.session.add(decision)

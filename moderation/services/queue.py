@@ -1,33 +1,203 @@
-"""What moderators see: comments waiting for a decision, riskiest first."""
+"""What moderators see: comments waiting for a decision, riskiest first, filtered, and paged
+by keyset so the millionth comment costs what the first does (no OFFSET scans)."""
 
 from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import selectinload
 
 from moderation.extensions import db
-from moderation.models import Comment, CommentState, Score
+from moderation.models import LABELS, Article, Comment, CommentState, Score
 
 AWAITING = (CommentState.QUEUED, CommentState.HELD)
+ORDERS = ("risk", "oldest", "newest")
+BANDS = ("held", "queued", "unscored")
+MAX_PAGE = 200
 
 
-def queue_order():
-    # Held comments (reject band) first, then by risk; unscored ones (no risk yet) after them.
-    return (
-        db.case((Comment.state == CommentState.HELD, 0), else_=1),
-        Comment.risk.desc().nulls_last(),
-        Comment.id,
-    )
+class QueueError(ValueError):
+    """A filter or cursor that cannot be used; the message says which and why."""
 
 
-def queue_page(limit: int = 50) -> list[Comment]:
-    query = (
-        db.select(Comment)
-        .where(Comment.state.in_(AWAITING))
-        .options(selectinload(Comment.article), selectinload(Comment.current_score))
-        .order_by(*queue_order())
-        .limit(limit)
-    )
-    return list(db.session.execute(query).scalars())
+@dataclass(frozen=True)
+class QueueFilter:
+    order: str = "risk"
+    band: str | None = None
+    article: str | None = None  # slug
+    label: str | None = None
+    label_min: float | None = None
+    scorer: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+
+    def __post_init__(self):
+        if self.order not in ORDERS:
+            raise QueueError(f"Unknown order {self.order!r}: use one of {', '.join(ORDERS)}.")
+        if self.band is not None and self.band not in BANDS:
+            raise QueueError(f"Unknown band {self.band!r}: use one of {', '.join(BANDS)}.")
+        if (self.label is None) != (self.label_min is None):
+            raise QueueError("A label filter needs both the label and a minimum score.")
+        if self.label is not None and self.label not in LABELS:
+            raise QueueError(f"Unknown label {self.label!r}: use one of {', '.join(LABELS)}.")
+        if self.label_min is not None and not 0 <= self.label_min <= 1:
+            raise QueueError("A label's minimum score is between 0 and 1.")
+        if self.since and self.until and self.since > self.until:
+            raise QueueError("The start of the date range is after its end.")
+
+
+@dataclass
+class QueuePage:
+    comments: list[Comment]
+    next_cursor: str | None
+    filter: QueueFilter = field(default_factory=QueueFilter)
+
+
+# A phase is one index range walked in order: (state, scored?). In risk order held comments
+# come first (the reject band is the top of the queue), each phase riskiest first, and the
+# unscored ones (no risk yet) after the scored ones of their state.
+_RISK_PHASES = {
+    None: [(CommentState.HELD, True), (CommentState.HELD, False),
+           (CommentState.QUEUED, True), (CommentState.QUEUED, False)],
+    "held": [(CommentState.HELD, True), (CommentState.HELD, False)],
+    "queued": [(CommentState.QUEUED, True)],
+    "unscored": [(CommentState.HELD, False), (CommentState.QUEUED, False)],
+}
+
+
+def _filtered(query, queue_filter: QueueFilter):
+    if queue_filter.article:
+        query = query.where(Comment.article_id == db.select(Article.id).where(
+            Article.slug == queue_filter.article).scalar_subquery())
+    if queue_filter.scorer:
+        query = query.where(Comment.scorer_name == queue_filter.scorer)
+    if queue_filter.since:
+        query = query.where(Comment.created_at >= queue_filter.since)
+    if queue_filter.until:
+        query = query.where(Comment.created_at <= queue_filter.until)
+    if queue_filter.text:
+        query = query.where(db.or_(
+            Comment.body.icontains(queue_filter.text, autoescape=True),
+            Comment.author_name.icontains(queue_filter.text, autoescape=True),
+        ))
+    if queue_filter.label:
+        column = getattr(Score, queue_filter.label)
+        query = query.where(db.select(Score.id).where(
+            Score.comment_id == Comment.id,
+            Score.scorer_name == Comment.scorer_name,
+            Score.scorer_version == Comment.scorer_version,
+            column >= queue_filter.label_min,
+        ).exists())
+    return query
+
+
+def _load(query):
+    return query.options(selectinload(Comment.article), selectinload(Comment.current_score),
+                         selectinload(Comment.policy))
+
+
+def page(queue_filter: QueueFilter | None = None, *, limit: int = 50,
+         cursor: str | None = None) -> QueuePage:
+    queue_filter = queue_filter or QueueFilter()
+    limit = max(1, min(limit, MAX_PAGE))
+    position = _decode(cursor)
+    if queue_filter.order == "risk":
+        comments, more = _risk_page(queue_filter, limit, position)
+    else:
+        comments, more = _age_page(queue_filter, limit, position)
+    next_cursor = _next_cursor(queue_filter, comments) if more else None
+    return QueuePage(comments, next_cursor, queue_filter)
+
+
+def _risk_page(queue_filter, limit, position):
+    phases = _RISK_PHASES[queue_filter.band]
+    start_phase = position.get("phase", 0) if position else 0
+    found: list[Comment] = []
+    for index in range(start_phase, len(phases)):
+        state, scored = phases[index]
+        query = _filtered(db.select(Comment).where(Comment.state == state), queue_filter)
+        after = position if position and index == start_phase else None
+        if scored:
+            query = query.where(Comment.risk.is_not(None)).order_by(Comment.risk.desc(),
+                                                                    Comment.id.desc())
+            if after:
+                query = query.where(db.tuple_(Comment.risk, Comment.id)
+                                    < (after["risk"], after["id"]))
+        else:
+            query = query.where(Comment.risk.is_(None)).order_by(Comment.id.desc())
+            if after:
+                query = query.where(Comment.id < after["id"])
+        rows = db.session.execute(_load(query).limit(limit + 1 - len(found))).scalars().all()
+        for comment in rows:
+            comment._queue_phase = index  # for the cursor
+        found.extend(rows)
+        if len(found) > limit:
+            return found[:limit], True
+    return found, False
+
+
+def _age_page(queue_filter, limit, position):
+    """Oldest/newest across states: one index walk per state, merged by id."""
+    newest = queue_filter.order == "newest"
+    states = [CommentState.HELD] if queue_filter.band == "held" else list(AWAITING)
+    merged: list[Comment] = []
+    for state in states:
+        query = _filtered(db.select(Comment).where(Comment.state == state), queue_filter)
+        if queue_filter.band == "queued":
+            query = query.where(Comment.risk.is_not(None))
+        if queue_filter.band == "unscored":
+            query = query.where(Comment.risk.is_(None))
+        if position:
+            query = query.where(Comment.id < position["id"] if newest
+                                else Comment.id > position["id"])
+        query = query.order_by(Comment.id.desc() if newest else Comment.id)
+        merged.extend(db.session.execute(_load(query).limit(limit + 1)).scalars())
+    merged.sort(key=lambda comment: comment.id, reverse=newest)
+    return merged[:limit], len(merged) > limit
+
+
+def _next_cursor(queue_filter: QueueFilter, comments: list[Comment]) -> str | None:
+    if not comments:
+        return None
+    last = comments[-1]
+    position = {"order": queue_filter.order, "id": last.id}
+    if queue_filter.order == "risk":
+        position.update(phase=last._queue_phase, risk=last.risk)
+    raw = json.dumps(position, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position = json.loads(raw)
+        int(position["id"])
+        if "phase" in position:
+            int(position["phase"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise QueueError("That page link is broken or out of date: start from the first page."
+                         ) from None
+    return position
+
+
+def matching_ids(queue_filter: QueueFilter, limit: int) -> list[int]:
+    """Ids of the first `limit` comments the filter shows, in queue order (bulk decisions)."""
+    ids: list[int] = []
+    cursor = None
+    while len(ids) < limit:
+        batch = page(queue_filter, limit=min(MAX_PAGE, limit - len(ids)), cursor=cursor)
+        ids.extend(comment.id for comment in batch.comments)
+        if not batch.next_cursor:
+            break
+        cursor = batch.next_cursor
+    return ids
 
 
 def state_counts() -> dict[str, int]:
@@ -49,3 +219,8 @@ def label_scores(score: Score | None) -> list[tuple[str, float]]:
     if score is None:
         return []
     return sorted(score.labels.items(), key=lambda item: item[1], reverse=True)
+
+
+def queue_page(limit: int = 50) -> list[Comment]:
+    """The first page in the default order."""
+    return page(limit=limit).comments

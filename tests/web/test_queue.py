@@ -97,7 +97,8 @@ def test_an_unscored_comment_can_still_be_decided(app, moderator_client, queue):
 
 def test_deciding_twice_is_a_409_naming_who_decided(app, moderator_client, queue):
     moderator_client.post(f"/queue/{queue['mild']}/decision", data={"action": "approve"})
-    again = moderator_client.post(f"/queue/{queue['mild']}/decision", data={"action": "reject"})
+    again = moderator_client.post(f"/queue/{queue['mild']}/decision",
+                                  data={"action": "reject", "reason": "spam"})
     assert again.status_code == 409
     assert "already approved by maria at" in again.get_data(as_text=True)
     assert state_of(app, queue["mild"]) is CommentState.APPROVED
@@ -108,6 +109,8 @@ def test_deciding_twice_is_a_409_naming_who_decided(app, moderator_client, queue
     ({"action": "delete"}, "Choose approve or reject."),
     ({}, "Choose approve or reject."),
     ({"action": "reject", "reason": "because"}, "Not a valid choice"),
+    ({"action": "reject"}, "Choose a reason for rejecting."),
+    ({"action": "reject", "reason": "other"}, "needs a note saying why"),
 ])
 def test_malformed_decisions_are_400(app, moderator_client, queue, data, message):
     response = moderator_client.post(f"/queue/{queue['mild']}/decision", data=data)
@@ -157,7 +160,8 @@ def test_two_moderators_racing_on_one_comment_only_one_wins(app, queue, monkeypa
     statuses = {}
 
     def decide(client, action):
-        response = client.post(f"/queue/{queue['held']}/decision", data={"action": action})
+        response = client.post(f"/queue/{queue['held']}/decision",
+                               data={"action": action, "reason": "threat"})
         statuses[action] = (response.status_code, response.get_data(as_text=True))
 
     threads = [threading.Thread(target=decide, args=(client, action))
