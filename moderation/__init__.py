@@ -43,7 +43,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
 
-    from moderation import auth, cli, errors, health, public, queue, security
+    from moderation import (
+        account,
+        api,
+        auth,
+        cli,
+        decisions,
+        errors,
+        health,
+        public,
+        queue,
+        security,
+    )
     from moderation.services.scorer import init_scorer
 
     init_scorer(app)
@@ -52,6 +63,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(decisions.bp)
     errors.register(app)
     cli.register(app)
     _register_template_helpers(app)

@@ -88,3 +88,22 @@ def recent_comments(key: str, *, limit: int = 5, exclude_id: int | None = None) 
     if exclude_id is not None:
         query = query.where(Comment.id != exclude_id)
     return list(db.session.execute(query.order_by(Comment.id.desc()).limit(limit)).scalars())
+
+
+def recent_by_author(keys: set[str], limit: int = 3) -> dict[str, list[Comment]]:
+    """Each author's latest `limit` comments, in one query (a window function), newest first."""
+    if not keys:
+        return {}
+    ranked = db.select(
+        Comment.id,
+        db.func.row_number().over(partition_by=Comment.author_key,
+                                  order_by=Comment.id.desc()).label("rank"),
+    ).where(Comment.author_key.in_(keys)).subquery()
+    rows = db.session.execute(
+        db.select(Comment).join(ranked, ranked.c.id == Comment.id)
+        .where(ranked.c.rank <= limit).order_by(Comment.id.desc())
+    ).scalars()
+    result: dict[str, list[Comment]] = {key: [] for key in keys}
+    for comment in rows:
+        result[comment.author_key].append(comment)
+    return result

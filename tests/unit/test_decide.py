@@ -118,3 +118,15 @@ def test_author_history_counts_by_outcome(ctx):
     make_comment(article, "x", author_name="Kim")  # no email: a different author
     key = authors.author_key("Kim", "KIM@example.org ", None)
     assert authors.histories({key}) == {key: {"approved": 2, "rejected": 1, "pending": 1}}
+
+
+def test_recent_comments_per_author_in_one_query(ctx):
+    article = make_article()
+    for n in range(5):
+        make_comment(article, f"kim {n}", author_name="Kim")
+    make_comment(article, "lee 0", author_name="Lee")
+    db.session.commit()
+    kim, lee = authors.author_key("Kim", None, None), authors.author_key("Lee", None, None)
+    recent = authors.recent_by_author({kim, lee}, limit=3)
+    assert [c.body for c in recent[kim]] == ["kim 4", "kim 3", "kim 2"]
+    assert [c.body for c in recent[lee]] == ["lee 0"]

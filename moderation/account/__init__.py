@@ -1,0 +1,3 @@
+from moderation.account.routes import bp
+
+__all__ = ["bp"]

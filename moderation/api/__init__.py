@@ -1,0 +1,3 @@
+from moderation.api.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from moderation.decisions.routes import bp
+
+__all__ = ["bp"]
