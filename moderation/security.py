@@ -29,12 +29,19 @@ class IdConverter(IntegerConverter):
 
 def refuse_non_text() -> None:
     # PostgreSQL refuses NUL characters outright; nothing legitimate sends them.
-    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+    if "\x00" in request.path or any(
+            "\x00" in value for _, values in request.args.lists() for value in values):
         abort(400, "This address contains characters that are not text.")
-    if request.method == "POST" and request.mimetype and request.mimetype not in FORM_TYPES:
-        # Every POST here is a web form; Flask-WTF would otherwise read JSON of any shape.
-        abort(415, "Post this as a web form (application/x-www-form-urlencoded or "
-                   "multipart/form-data). Nothing was saved.")
+    if request.method == "POST" and request.mimetype:
+        # Every POST here is a web form (Flask-WTF would otherwise read JSON of any shape),
+        # except under /api/, which takes only JSON and checks its shape itself.
+        if request.path.startswith("/api/"):
+            if request.mimetype != "application/json":
+                abort(415, "Send a JSON object (Content-Type: application/json). "
+                           "Nothing was saved.")
+        elif request.mimetype not in FORM_TYPES:
+            abort(415, "Post this as a web form (application/x-www-form-urlencoded or "
+                       "multipart/form-data). Nothing was saved.")
     if request.method == "POST" and request.files:
         abort(400, "This site does not accept file uploads. Please type or paste plain text.")
 

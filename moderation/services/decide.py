@@ -26,7 +26,7 @@ UNDO = "undo"
 DEFAULT_UNDO_SECONDS = 600
 
 __all__ = ["ACTIONS", "REASONS", "UNDO", "BulkResult", "DecisionError", "StateConflict",
-           "bulk_decide", "decide", "undo"]
+           "bulk_decide", "decide", "may_undo", "undo"]
 
 
 class DecisionError(ValueError):
@@ -66,6 +66,10 @@ def undoable(comment: Comment, window_seconds: float) -> Decision | None:
     return last
 
 
+def may_undo(decision: Decision, user: User) -> bool:
+    return decision.actor_id == user.id or user.is_admin
+
+
 def undo(comment: Comment, moderator: User, *, window_seconds: float = DEFAULT_UNDO_SECONDS
          ) -> Decision:
     """Put the comment back where the last moderator decision found it; audited like any
@@ -74,7 +78,7 @@ def undo(comment: Comment, moderator: User, *, window_seconds: float = DEFAULT_U
     if last is None:
         raise DecisionError("There is no recent moderator decision on this comment to undo "
                             f"(undo works for {window_seconds / 60:g} minutes).")
-    if last.actor_id != moderator.id and not moderator.is_admin:
+    if not may_undo(last, moderator):
         raise DecisionError("Only the moderator who decided (or an admin) can undo it.")
     return change_state(comment, last.from_state, allowed_from=[last.to_state], actor=moderator,
                         reason=UNDO, reverts=last)

@@ -105,7 +105,7 @@ def page(queue_filter: QueueFilter | None = None, *, limit: int = 50,
          cursor: str | None = None) -> QueuePage:
     queue_filter = queue_filter or QueueFilter()
     limit = max(1, min(limit, MAX_PAGE))
-    position = _decode(cursor)
+    position = _decode(cursor, queue_filter)
     if queue_filter.order == "risk":
         comments, more = _risk_page(queue_filter, limit, position)
     else:
@@ -144,7 +144,8 @@ def _risk_page(queue_filter, limit, position):
 def _age_page(queue_filter, limit, position):
     """Oldest/newest across states: one index walk per state, merged by id."""
     newest = queue_filter.order == "newest"
-    states = [CommentState.HELD] if queue_filter.band == "held" else list(AWAITING)
+    states = {"held": [CommentState.HELD], "queued": [CommentState.QUEUED]}.get(
+        queue_filter.band, list(AWAITING))
     merged: list[Comment] = []
     for state in states:
         query = _filtered(db.select(Comment).where(Comment.state == state), queue_filter)
@@ -172,19 +173,37 @@ def _next_cursor(queue_filter: QueueFilter, comments: list[Comment]) -> str | No
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str | None) -> dict | None:
+def _decode(cursor: str | None, queue_filter: QueueFilter) -> dict | None:
+    """A cursor made by _next_cursor for this order; anything else is a clear error, never a
+    value that reaches SQL unchecked."""
     if not cursor:
         return None
+    broken = QueueError("That page link is broken or out of date: start from the first page.")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        position = json.loads(raw)
-        int(position["id"])
-        if "phase" in position:
-            int(position["phase"])
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise QueueError("That page link is broken or out of date: start from the first page."
-                         ) from None
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise broken from None
+    if not isinstance(position, dict) or position.get("order") != queue_filter.order:
+        raise broken
+    comment_id = position.get("id")
+    if not isinstance(comment_id, int) or not 0 < comment_id < 2**31:
+        raise broken
+    if queue_filter.order == "risk":
+        phase, risk = position.get("phase"), position.get("risk")
+        if not isinstance(phase, int) or not 0 <= phase < len(_RISK_PHASES[queue_filter.band]):
+            raise broken
+        if risk is not None and not isinstance(risk, (int, float)):
+            raise broken
     return position
+
+
+def band_of(comment: Comment) -> str | None:
+    """Which waiting band a comment is in: held, queued or unscored; None if not waiting."""
+    if comment.state not in AWAITING:
+        return None
+    if comment.risk is None:
+        return "unscored"
+    return "held" if comment.state is CommentState.HELD else "queued"
 
 
 def matching_ids(queue_filter: QueueFilter, limit: int) -> list[int]:
@@ -208,7 +227,7 @@ def state_counts() -> dict[str, int]:
     counts.update({state.value: count for state, count in rows})
     counts["unscored"] = db.session.execute(
         db.select(db.func.count()).select_from(Comment).where(
-            Comment.state.in_(AWAITING), Comment.scored_at.is_(None)
+            Comment.state.in_(AWAITING), Comment.risk.is_(None)
         )
     ).scalar_one()
     return counts

@@ -117,3 +117,21 @@ def test_bad_filters_are_refused_with_a_reason(kwargs, message):
 def test_matching_ids_follow_queue_order_up_to_a_limit(mixed):
     assert matching_ids(QueueFilter(band="queued"), 3) == [
         mixed["queued_a"], mixed["other_model"], mixed["queued_tie"]]
+
+
+@pytest.mark.parametrize("order", ["oldest", "newest"])
+def test_the_queued_band_holds_no_held_comments_in_any_order(mixed, order):
+    shown = bodies(page(QueueFilter(order=order, band="queued")))
+    assert sorted(shown) == ["other model", "queued a", "queued b", "queued tie"]
+
+
+def test_a_cursor_from_another_order_or_with_a_huge_id_is_refused(mixed):
+    import base64
+    import json
+
+    oldest_cursor = page(QueueFilter(order="oldest"), limit=2).next_cursor
+    with pytest.raises(QueueError, match="page link is broken"):
+        page(QueueFilter(order="risk"), cursor=oldest_cursor)
+    huge = base64.urlsafe_b64encode(json.dumps({"order": "oldest", "id": 2**70}).encode())
+    with pytest.raises(QueueError, match="page link is broken"):
+        page(QueueFilter(order="oldest"), cursor=huge.decode())

@@ -1,0 +1,54 @@
+"""Who is calling the API: a signed-in browser, by its session (and, for anything that
+changes state, the CSRF token in the X-CSRFToken header), or a script, by
+`Authorization: Bearer <token>` (no CSRF: a token is not sent by browsers on their own)."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from flask_login import current_user
+
+from moderation.api.schema import ApiError
+from moderation.extensions import csrf, db
+from moderation.models import Role, User
+from moderation.services import tokens
+
+STAFF = (Role.MODERATOR, Role.ADMIN)
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _refuse(message: str, challenge: str = "Bearer") -> ApiError:
+    return ApiError(401, message, headers={"WWW-Authenticate": challenge})
+
+
+def _bearer_user(header: str) -> User:
+    scheme, _, raw = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise _refuse("Send the API token as 'Authorization: Bearer <token>'.",
+                      'Bearer error="invalid_request"')
+    token = tokens.verify(raw.strip())
+    if token is None:
+        raise _refuse("This API token is not valid: it is unknown or revoked, or its account "
+                      "is disabled.", 'Bearer error="invalid_token"')
+    user = token.user
+    db.session.commit()  # its last_used_at, before the view's own transaction
+    return user
+
+
+def authenticate() -> None:
+    """Every API request, before its view: sets g.api_user or answers 401/403."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        user = _bearer_user(header)
+    elif current_user.is_authenticated and current_user.is_active:
+        user = current_user._get_current_object()
+        if request.method in UNSAFE_METHODS and current_app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect()  # raises CSRFError: the API blueprint answers it as JSON
+    else:
+        raise _refuse("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+    if user.role not in STAFF:
+        raise ApiError(403, "The API is for moderators and admins.")
+    g.api_user = user
+
+
+def api_user() -> User:
+    return g.api_user
