@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import detoxify_speed, pipeline_speed
+from bench import detoxify_speed, pipeline_speed, queue_speed
 from bench.corpus import texts
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -58,6 +58,8 @@ def main() -> None:
         report["pipeline"] = pipeline_speed.run(Path(workdir))
         print("Detoxify bert-base (random weights) ...", flush=True)
         report["detoxify"] = detoxify_speed.run(Path(workdir))
+        print("queue at growing sizes (SQLite, and PostgreSQL when installed) ...", flush=True)
+        report["queue"] = queue_speed.run(Path(workdir))
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     print(f"\nwritten to {RESULTS / 'latest.json'}")

@@ -35,6 +35,7 @@ DEFAULTS = {
     "MODERATION_RETRY_MAX_SECONDS": 3600,
     # Moderators
     "MODERATION_UNDO_SECONDS": 600,
+    "MODERATION_DECISIONS_PER_PAGE": 50,
     # Readers
     "MODERATION_POST_LIMIT": "5 per minute;50 per day",
     "MODERATION_LOGIN_LIMIT": "10 per minute",
