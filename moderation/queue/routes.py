@@ -1,55 +1,216 @@
-"""The moderators' queue: riskiest first, approve or reject with a POST."""
+"""The moderators' workspace: the filtered queue, riskiest first, and every decision on it
+(approve, reject, bulk, undo, hold an author) as a POST that comes back to the same filters."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import re
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from moderation.extensions import db
-from moderation.queue.forms import DecisionForm
+from moderation.queue.forms import (
+    MATCHING_LIMIT,
+    REASON_CHOICES,
+    BulkForm,
+    DecisionForm,
+    HoldForm,
+    QueueActionForm,
+    QueueFilterForm,
+    check_cursor,
+    filter_form_from_next,
+    queue_path,
+)
+from moderation.services import authors
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
 from moderation.services.users import moderator_required
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 
+PAGE_SIZE = 50
+RECENT_PER_AUTHOR = 3
+# The last decision made without JavaScript, offered for undo on the next page view.
+UNDO_KEY = "queue_undo"
+AUTHOR_KEY = re.compile(r"[0-9a-f]{64}")
 
-def _render(status=200, **extra):
+
+def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None = None,
+            undo: dict | None = None):
+    page, error = None, None
+    try:
+        queue_filter = filters.to_filter()
+        page = queues.page(queue_filter, cursor=check_cursor(cursor, queue_filter.order),
+                           limit=current_app.config.get("MODERATION_QUEUE_PAGE_SIZE", PAGE_SIZE))
+    except queues.QueueError as problem:
+        error, status = str(problem), 400
+    comments = page.comments if page else []
+    # Everything about the page's authors in three queries, whatever the page's length.
+    keys = {comment.author_key for comment in comments if comment.author_key}
+    arguments = filters.arguments() if page else {}
     return render_template(
         "queue/index.html",
-        comments=queues.queue_page(),
+        page=page,
+        comments=comments,
+        filters=filters,
+        arguments=arguments,
+        error=error,
+        here=url_for("queue.index", **arguments, **({"cursor": cursor} if cursor else {})),
         counts=queues.state_counts(),
-        form=DecisionForm(),
+        histories=authors.histories(keys),
+        held=authors.held_keys(keys),
+        recent=authors.recent_by_author(keys, limit=RECENT_PER_AUTHOR + 1),
+        recent_limit=RECENT_PER_AUTHOR,
         label_scores=queues.label_scores,
-        **extra,
+        reasons=REASON_CHOICES,
+        undo=undo,
+        matching_limit=MATCHING_LIMIT,
     ), status
+
+
+def _refuse(form: QueueActionForm, status: int, message: str):
+    """Nothing was saved: say why, on the queue the moderator came from."""
+    db.session.rollback()
+    flash(message, "error")
+    return _render(filter_form_from_next(form.next.data), status)
+
+
+def _form_problem(form: QueueActionForm, fallback: str) -> str:
+    return "; ".join(message for messages in form.errors.values() for message in messages
+                     ) or fallback
+
+
+def _back(form: QueueActionForm):
+    return redirect(queue_path(form.next.data) or url_for("queue.index"), code=303)
+
+
+def _comment(comment_id: int):
+    return decisions.comment_for_decision(comment_id) or abort(404, "No such comment.")
 
 
 @bp.get("/")
 @moderator_required
 def index():
-    return _render()
+    return _render(QueueFilterForm(request.args), cursor=request.args.get("cursor") or None,
+                   undo=session.pop(UNDO_KEY, None))
 
 
 @bp.post("/<id:comment_id>/decision")
 @moderator_required
 def decision(comment_id):
-    comment = decisions.comment_for_decision(comment_id) or abort(404, "No such comment.")
+    comment = _comment(comment_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        errors = "; ".join(message for messages in form.errors.values() for message in messages)
-        flash(errors or "That decision could not be read.", "error")
-        return _render(400)
+        return _refuse(form, 400, _form_problem(form, "That decision could not be read."))
     try:
         decisions.decide(comment, current_user, form.action.data,
                          reason=form.reason.data or None, note=form.note.data)
     except decisions.StateConflict as conflict:
-        db.session.rollback()
-        flash(conflict.describe(), "error")
-        return _render(409)
+        return _refuse(form, 409, conflict.describe())
     except decisions.DecisionError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _render(400)
+        return _refuse(form, 400, str(error))
     db.session.commit()
     verb = "Approved" if form.action.data == "approve" else "Rejected"
     flash(f"{verb} the comment by {comment.author_name}.", "success")
-    return redirect(url_for("queue.index"), code=303)
+    session[UNDO_KEY] = {"id": comment.id, "author": comment.author_name}
+    return _back(form)
+
+
+@bp.post("/<id:comment_id>/undo")
+@moderator_required
+def undo(comment_id):
+    comment = _comment(comment_id)
+    form = QueueActionForm()
+    if not form.validate_on_submit():
+        return _refuse(form, 400, _form_problem(form, "That undo could not be read."))
+    try:
+        decisions.undo(comment, current_user, window_seconds=current_app.config.get(
+            "MODERATION_UNDO_SECONDS", decisions.DEFAULT_UNDO_SECONDS))
+    except decisions.StateConflict as conflict:
+        return _refuse(form, 409, conflict.describe())
+    except decisions.DecisionError as error:
+        return _refuse(form, 422, str(error))
+    db.session.commit()
+    flash(f"Undone: the comment by {comment.author_name} is back in the queue.", "success")
+    return _back(form)
+
+
+@bp.post("/bulk")
+@moderator_required
+def bulk():
+    form = BulkForm()
+    if not form.validate_on_submit():
+        return _refuse(form, 400, _form_problem(form, "That bulk decision could not be read."))
+    ids = form.ids.data
+    if form.scope == "matching":
+        try:
+            ids = queues.matching_ids(QueueFilterForm(request.form).to_filter(), MATCHING_LIMIT)
+        except queues.QueueError as problem:
+            return _refuse(form, 400, str(problem))
+    try:
+        result = decisions.bulk_decide(ids, current_user, form.action,
+                                       reason=form.reason.data or None, note=form.note.data)
+    except decisions.DecisionError as error:
+        return _refuse(form, 400, str(error))
+    db.session.commit()
+    flash(bulk_summary(form.action, result), "success" if result.decided else "info")
+    return _back(form)
+
+
+@bp.post("/<id:comment_id>/hold")
+@moderator_required
+def hold(comment_id):
+    comment = _comment(comment_id)
+    form = HoldForm()
+    if not form.validate_on_submit():
+        return _refuse(form, 400, _form_problem(form, "That hold could not be read."))
+    try:
+        authors.hold(comment, current_user, form.reason.data)
+    except authors.HoldError as error:
+        return _refuse(form, 409, str(error))
+    db.session.commit()
+    flash(f"Held {comment.author_name}: their new comments will wait for a moderator.",
+          "success")
+    return _back(form)
+
+
+@bp.post("/authors/<key>/lift")
+@moderator_required
+def lift(key):
+    if not AUTHOR_KEY.fullmatch(key):
+        abort(404, "No such author.")
+    form = QueueActionForm()
+    if not form.validate_on_submit():
+        return _refuse(form, 400, _form_problem(form, "That request could not be read."))
+    try:
+        record = authors.lift(key, current_user)
+    except authors.HoldError as error:
+        return _refuse(form, 409, str(error))
+    db.session.commit()
+    flash(f"Lifted the hold on {record.author_name}.", "success")
+    return _back(form)
+
+
+_DECIDER = re.compile(r" by (.+?) at \d{4}-\d\d-\d\d ")
+
+
+def bulk_summary(action: str, result: decisions.BulkResult) -> str:
+    """"Rejected 12; 1 already decided by omar." """
+    parts = [f"{'Approved' if action == 'approve' else 'Rejected'} {len(result.decided)}"]
+    if result.conflicts:
+        # BulkResult gives each conflict as a sentence; the names are read back out of it.
+        deciders = sorted({match.group(1) for text in result.conflicts.values()
+                           if (match := _DECIDER.search(text))})
+        parts.append(f"{len(result.conflicts)} already decided"
+                     + (f" by {', '.join(deciders)}" if deciders else ""))
+    if result.missing:
+        parts.append(f"{len(result.missing)} no longer there")
+    return "; ".join(parts) + "."

@@ -220,16 +220,23 @@ def matching_ids(queue_filter: QueueFilter, limit: int) -> list[int]:
 
 
 def state_counts() -> dict[str, int]:
+    """How many wait in each band, and how many are still being scored. Only waiting states
+    are counted (index ranges on state): counting a million published comments on every
+    queue view was most of the page's time."""
+    waiting = (CommentState.PENDING, *AWAITING)
     rows = db.session.execute(
-        db.select(Comment.state, db.func.count()).group_by(Comment.state)
+        db.select(Comment.state, Comment.risk.is_(None), db.func.count())
+        .where(Comment.state.in_(waiting))
+        .group_by(Comment.state, Comment.risk.is_(None))
     ).all()
-    counts = {state.value: 0 for state in CommentState}
-    counts.update({state.value: count for state, count in rows})
-    counts["unscored"] = db.session.execute(
-        db.select(db.func.count()).select_from(Comment).where(
-            Comment.state.in_(AWAITING), Comment.risk.is_(None)
-        )
-    ).scalar_one()
+    counts = {"held": 0, "queued": 0, "unscored": 0, "pending": 0}
+    for state, unscored, count in rows:
+        if state is CommentState.PENDING:
+            counts["pending"] += count
+        elif unscored:
+            counts["unscored"] += count
+        else:
+            counts[state.value] += count
     return counts
 
 

@@ -1,5 +1,6 @@
 """Moderators work the queue riskiest first; each decision is recorded and wins only once."""
 
+import re
 import threading
 
 import pytest
@@ -35,8 +36,14 @@ def queue(app):
     return ids
 
 
+def card_bodies(html: str) -> list[str]:
+    """The texts of the queue's cards (the author panels quote other comments too)."""
+    return re.findall(r'<p class="comment-body">(.*?)</p>', html, re.S)
+
+
 def card_order(html: str, bodies: list[str]) -> list[str]:
-    return sorted(bodies, key=html.index)
+    # A card's own text, not the same text quoted in another card's author history.
+    return sorted(bodies, key=lambda body: html.index(f'class="comment-body">{body}'))
 
 
 def test_the_queue_puts_the_riskiest_first(moderator_client, queue):
@@ -44,7 +51,7 @@ def test_the_queue_puts_the_riskiest_first(moderator_client, queue):
     bodies = ["Mildly rude", "Quite nasty", "Threatening words", "Scorer failed on me"]
     assert card_order(html, bodies) == [
         "Threatening words", "Quite nasty", "Mildly rude", "Scorer failed on me"]
-    assert "Already fine" not in html
+    assert "Already fine" not in card_bodies(html)
 
 
 def test_cards_show_scores_scorer_and_the_unscored_state(moderator_client, queue):
@@ -52,7 +59,7 @@ def test_cards_show_scores_scorer_and_the_unscored_state(moderator_client, queue
     assert "risk 0.95" in html and "0.950" in html and "0.475" in html  # toxicity and insult
     assert "Scored by <strong>fake</strong>" in html
     assert "Unscored." in html and "ScorerError: boom" in html
-    assert "<strong>1</strong> held" in html and "<strong>3</strong> queued" in html
+    assert "<strong>1</strong> held" in html and "<strong>2</strong> queued" in html
     assert "<strong>1</strong> unscored" in html
 
 
@@ -79,7 +86,8 @@ def test_approving_publishes_the_comment_and_records_who(app, moderator_client, 
         assert (decision.from_state, decision.to_state) == (CommentState.HELD,
                                                             CommentState.APPROVED)
     assert "Threatening words" in moderator_client.get("/articles/story").get_data(as_text=True)
-    assert "Threatening words" not in moderator_client.get("/queue/").get_data(as_text=True)
+    assert "Threatening words" not in card_bodies(
+        moderator_client.get("/queue/").get_data(as_text=True))
 
 
 def test_rejecting_records_the_reason(app, moderator_client, queue):
