@@ -1,6 +1,3 @@
-import base64
-import binascii
-import json
 from datetime import date, datetime, time
 from urllib.parse import parse_qsl, urlsplit
 
@@ -101,27 +98,6 @@ def _number(value: str | None) -> float | None:
     if number != number:  # NaN
         raise QueueError("A label's minimum score is a number between 0 and 1.")
     return number
-
-
-def check_cursor(cursor: str | None, order: str) -> str | None:
-    """Refuse a page link made for another order or tampered with, before the queue service
-    reads fields from it (it trusts a decodable cursor's shape: see the report)."""
-    if not cursor:
-        return None
-    broken = QueueError("That page link is broken or out of date: start from the first page.")
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise broken from None
-    if not isinstance(position, dict) or position.get("order") != order:
-        raise broken
-    if type(position.get("id")) is not int:
-        raise broken
-    if order == "risk" and not (type(position.get("phase")) is int
-                                and position["phase"] >= 0
-                                and type(position.get("risk")) in (int, float, type(None))):
-        raise broken
-    return cursor
 
 
 def filter_form_from_next(target: str | None) -> QueueFilterForm:

@@ -25,7 +25,6 @@ from moderation.queue.forms import (
     HoldForm,
     QueueActionForm,
     QueueFilterForm,
-    check_cursor,
     filter_form_from_next,
     queue_path,
 )
@@ -48,7 +47,7 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
     page, error = None, None
     try:
         queue_filter = filters.to_filter()
-        page = queues.page(queue_filter, cursor=check_cursor(cursor, queue_filter.order),
+        page = queues.page(queue_filter, cursor=cursor,
                            limit=current_app.config.get("MODERATION_QUEUE_PAGE_SIZE", PAGE_SIZE))
     except queues.QueueError as problem:
         error, status = str(problem), 400
