@@ -31,8 +31,7 @@ def csrf_error(error):
 
 
 def _undo_seconds() -> float:
-    return float(current_app.config.get("MODERATION_UNDO_SECONDS",
-                                        decisions.DEFAULT_UNDO_SECONDS))
+    return float(current_app.config["MODERATION_UNDO_SECONDS"])
 
 
 def _comment(comment_id: int) -> Comment:

@@ -131,8 +131,8 @@ def undo(comment_id):
     if not form.validate_on_submit():
         return _refuse(form, 400, _form_problem(form, "That undo could not be read."))
     try:
-        decisions.undo(comment, current_user, window_seconds=current_app.config.get(
-            "MODERATION_UNDO_SECONDS", decisions.DEFAULT_UNDO_SECONDS))
+        decisions.undo(comment, current_user,
+                       window_seconds=float(current_app.config["MODERATION_UNDO_SECONDS"]))
     except decisions.StateConflict as conflict:
         return _refuse(form, 409, conflict.describe())
     except decisions.DecisionError as error:

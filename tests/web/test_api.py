@@ -22,13 +22,14 @@ from moderation.models import (
     User,
     utcnow,
 )
-from moderation.services import lifecycle, tokens
 from moderation.services import queue as queues
+from moderation.services import tokens
 from moderation.services.authors import author_key
 from moderation.services.decide import decide
 from moderation.services.queue import QueueFilter
 from tests.conftest import login
 from tests.factories import PASSWORD, make_article, make_comment, make_user
+from tests.races import both_read_before_either_writes
 
 SECRET_TEXT = "Threatening words"
 
@@ -613,18 +614,7 @@ def test_two_moderators_racing_through_the_api_only_one_wins(app, queue, monkeyp
     for name, client in clients.items():
         assert login(client, name, PASSWORD).status_code == 302
 
-    barrier = threading.Barrier(2, timeout=10)
-    seen = threading.local()
-    real_current_state = lifecycle.current_state
-
-    def current_state_then_wait(comment_id):
-        state = real_current_state(comment_id)
-        if not getattr(seen, "waited", False):
-            seen.waited = True
-            barrier.wait()  # both sides have now read "held"
-        return state
-
-    monkeypatch.setattr(lifecycle, "current_state", current_state_then_wait)
+    both_read_before_either_writes(monkeypatch)
     results = {}
 
     def post(name, body):

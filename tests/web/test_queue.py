@@ -7,9 +7,9 @@ import pytest
 
 from moderation.extensions import db
 from moderation.models import Comment, CommentState, Decision, Score, utcnow
-from moderation.services import lifecycle
 from tests.conftest import login
 from tests.factories import PASSWORD, make_article, make_comment, make_user
+from tests.races import both_read_before_either_writes
 
 
 def scored(article, body, risk, state=CommentState.QUEUED, **fields):
@@ -153,18 +153,7 @@ def test_two_moderators_racing_on_one_comment_only_one_wins(app, queue, monkeypa
     for client, name in zip(clients, ("maria", "omar"), strict=True):
         assert login(client, name, PASSWORD).status_code == 302
 
-    barrier = threading.Barrier(2, timeout=10)
-    seen = threading.local()
-    real_current_state = lifecycle.current_state
-
-    def current_state_then_wait(comment_id):
-        state = real_current_state(comment_id)
-        if not getattr(seen, "waited", False):
-            seen.waited = True
-            barrier.wait()  # both sides have now read "held"
-        return state
-
-    monkeypatch.setattr(lifecycle, "current_state", current_state_then_wait)
+    both_read_before_either_writes(monkeypatch)
     statuses = {}
 
     def decide(client, action):
