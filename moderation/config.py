@@ -36,6 +36,8 @@ DEFAULTS = {
     # Moderators
     "MODERATION_UNDO_SECONDS": 600,
     "MODERATION_DECISIONS_PER_PAGE": 50,
+    # Admins: sensitive actions ask for the password again once the sign-in is this old.
+    "MODERATION_REAUTH_SECONDS": 1800,
     # Readers
     "MODERATION_POST_LIMIT": "5 per minute;50 per day",
     "MODERATION_LOGIN_LIMIT": "10 per minute",

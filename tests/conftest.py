@@ -151,3 +151,23 @@ def moderator_client(client, moderator):
     response = login(client, "maria", PASSWORD)
     assert response.status_code == 302, response.data
     return client
+
+
+@pytest.fixture
+def admin(app) -> int:
+    from moderation.models import Role
+    from tests.factories import make_user
+
+    with app.app_context():
+        user = make_user("ada", role=Role.ADMIN)
+        db.session.commit()
+        return user.id
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    from tests.factories import PASSWORD
+
+    response = login(client, "ada", PASSWORD)
+    assert response.status_code == 302, response.data
+    return client

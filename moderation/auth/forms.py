@@ -14,5 +14,10 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password."),
+                                                          Length(max=1024), no_binary])
+
+
 class LogoutForm(FlaskForm):
     """Field-less: only the CSRF token, so logging out is a POST nobody can forge."""

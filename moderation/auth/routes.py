@@ -1,9 +1,10 @@
 """Sign in and out."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from moderation.auth.forms import LoginForm, LogoutForm
+from moderation.auth import reauth
+from moderation.auth.forms import ConfirmPasswordForm, LoginForm, LogoutForm
 from moderation.extensions import db, limiter, login_manager
 from moderation.models import User
 from moderation.services import users
@@ -35,6 +36,7 @@ def login():
         if user is not None:
             db.session.commit()
             login_user(user, remember=form.remember.data)
+            reauth.mark_authenticated()
             return redirect(users.safe_next(form.next.data) or url_for("queue.index"))
         flash("That username and password do not match an active account.", "error")
         return render_template("auth/login.html", form=form), 401
@@ -50,3 +52,21 @@ def logout():
         logout_user()
         flash("You are signed out.", "info")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@login_required
+def confirm():
+    """Ask for the signed-in user's password again before a sensitive action."""
+    form = ConfirmPasswordForm()
+    target = users.safe_next(request.values.get("next")) or url_for("admin.index")
+    if form.validate_on_submit():
+        if current_user.check_password(form.password.data):
+            reauth.mark_authenticated()
+            flash("Password confirmed.", "info")
+            return redirect(target, code=303)
+        flash("That password is not right.", "error")
+        return render_template("auth/confirm.html", form=form, next=target), 401
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/confirm.html", form=form, next=target), status

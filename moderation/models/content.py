@@ -61,6 +61,8 @@ class Comment(db.Model):
         Index("ix_comments_article_state_created", "article_id", "state", "created_at"),
         # What the scoring worker scans for.
         Index("ix_comments_unscored", "scored_at", "next_score_at"),
+        # Replay and suggestions read scored comments by age.
+        Index("ix_comments_scored_created", "scored_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +92,11 @@ class Comment(db.Model):
     next_score_at: Mapped[datetime | None] = mapped_column(DateTime)
     claim_token: Mapped[str | None] = mapped_column(String(64), index=True)
     claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A moderator's final call ("approved" / "rejected"), kept in step by lifecycle.change_state:
+    # what replay and suggestions compare the policy with. Policy decisions leave it empty.
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    # Set on comments brought over from another tool's history (decided, never shown as new).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
 
     article: Mapped[Article] = relationship(back_populates="comments")
     policy: Mapped[Policy | None] = relationship()

@@ -49,6 +49,8 @@ class Policy(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when this version re-activates an older one: the version it copies.
+    based_on_version: Mapped[int | None] = mapped_column(Integer)
 
     created_by: Mapped[User | None] = relationship()
 
@@ -106,3 +108,57 @@ class AuthorHold(db.Model):
     @property
     def active(self) -> bool:
         return self.lifted_at is None
+
+
+class WordRule(db.Model):
+    """A banned word (reject band whatever the score) or a suspect word (queued whatever the
+    score). Removing one keeps the row, so the list's history stays."""
+
+    __tablename__ = "word_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # banned | suspect
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None
+
+
+class ImportBatch(db.Model):
+    """One CSV of past decisions brought over from another tool. Its comments point here,
+    which is what marks them as imported history."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class AdminEvent(db.Model):
+    """What an admin changed outside policies and decisions: users, articles, word lists,
+    imports. Append-only."""
+
+    __tablename__ = "admin_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))  # e.g. user.deactivate, article.close
+    target: Mapped[str] = mapped_column(String(200))  # e.g. "user maria", "article story-1"
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()

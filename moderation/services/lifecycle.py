@@ -58,10 +58,14 @@ def change_state(
         return None
     # The WHERE on the state we just read makes the write conditional: if another
     # transaction changed it in between, this matches no row and we report a conflict.
+    values: dict = {"state": to}
+    if actor is not None:
+        # A person's call is what the policy is measured against; an undo clears it.
+        values["verdict"] = to.value if to.is_final else None
     result = db.session.execute(
         db.update(Comment)
         .where(Comment.id == comment.id, Comment.state == seen)
-        .values(state=to)
+        .values(**values)
         .execution_options(synchronize_session="fetch")
     )
     if result.rowcount != 1:

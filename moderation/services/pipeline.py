@@ -33,8 +33,9 @@ class BatchOutcome:
 
 
 def claimable(now: datetime):
+    # Imported history is decided already; it is scored (never banded) to feed replay.
     return db.select(Comment.id).where(
-        Comment.state.in_(BANDABLE),
+        db.or_(Comment.state.in_(BANDABLE), Comment.import_id.is_not(None)),
         Comment.scored_at.is_(None),
         db.or_(Comment.next_score_at.is_(None), Comment.next_score_at <= now),
         db.or_(Comment.claim_expires_at.is_(None), Comment.claim_expires_at < now),

@@ -1,0 +1,23 @@
+"""The admin blueprint: every route under /admin is for signed-in admins only."""
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from moderation.extensions import login_manager
+from moderation.services import admin_log
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def admins_only():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # to the sign-in page, and back here after
+    if not current_user.is_admin:
+        abort(403, "This page is for admins.")
+    return None
+
+
+@bp.get("/")
+def index():
+    return render_template("admin/index.html", events=admin_log.recent(limit=30))
