@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import detoxify_speed, pipeline_speed, queue_speed
+from bench import detoxify_speed, pipeline_speed, queue_speed, replay_speed
 from bench.corpus import texts
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -60,6 +60,10 @@ def main() -> None:
         report["detoxify"] = detoxify_speed.run(Path(workdir))
         print("queue at growing sizes (SQLite, and PostgreSQL when installed) ...", flush=True)
         report["queue"] = queue_speed.run(Path(workdir))
+        print("policy replay and suggestions (100k scored comments, SQLite) ...", flush=True)
+        report["replay"] = replay_speed.run(Path(workdir))
+        print(f"  replay 'all' {report['replay']['replay_all_ms']} ms, "
+              f"suggest {report['replay']['suggest_ms']} ms", flush=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     print(f"\nwritten to {RESULTS / 'latest.json'}")

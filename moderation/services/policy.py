@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from moderation.extensions import db
 from moderation.models import LABELS, Band, CommentState, Policy
 
@@ -73,3 +75,50 @@ def state_for(band_: Band, policy: Policy, *, premoderate: bool = False) -> Comm
     if band_ is Band.APPROVE and not premoderate:
         return CommentState.APPROVED
     return CommentState.QUEUED
+
+
+# Vectorized twins of band() and risk() for replaying a policy over many scored comments at
+# once. Rows are comments, columns follow LABELS, NaN marks a label the model did not produce.
+BAND_CODES: tuple[Band, ...] = (Band.APPROVE, Band.QUEUE, Band.REJECT)  # code -> band
+
+
+def _enabled_columns(policy: Policy) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Column indexes of the labels the policy enables, with their approve and reject
+    thresholds; the same selection _enabled() makes, less the per-comment "has a value"."""
+    columns, approve, reject = [], [], []
+    for index, label in enumerate(LABELS):
+        rule = policy.thresholds.get(label)
+        if rule and rule.get("enabled", True):
+            columns.append(index)
+            approve.append(float(rule["approve"]))
+            reject.append(float(rule["reject"]))
+    return columns, np.array(approve, dtype=float), np.array(reject, dtype=float)
+
+
+def band_codes(values: np.ndarray, policy: Policy) -> np.ndarray:
+    """band() for every row: 0 approve, 1 queue, 2 reject (BAND_CODES maps them back)."""
+    values = np.asarray(values, dtype=float)
+    codes = np.zeros(len(values), dtype=np.int8)
+    columns, approve, reject = _enabled_columns(policy)
+    if not columns:
+        return codes  # nothing enabled: every comment is vacuously under every threshold
+    enabled = values[:, columns]
+    # Comparisons with NaN are False, so a missing label neither rejects nor blocks approval.
+    with np.errstate(invalid="ignore"):
+        rejects = (enabled >= reject).any(axis=1)
+        not_under = (enabled >= approve).any(axis=1)
+    codes[not_under] = 1
+    codes[rejects] = 2
+    return codes
+
+
+def risk_values(values: np.ndarray, policy: Policy) -> np.ndarray:
+    """risk() for every row: the highest enabled label with a value, 0.0 when there is none."""
+    values = np.asarray(values, dtype=float)
+    columns, _, _ = _enabled_columns(policy)
+    if not columns:
+        return np.zeros(len(values), dtype=float)
+    enabled = values[:, columns]
+    present = ~np.isnan(enabled)
+    highest = np.where(present, enabled, -np.inf).max(axis=1)
+    return np.where(present.any(axis=1), highest, 0.0)
