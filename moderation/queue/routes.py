@@ -28,7 +28,7 @@ from moderation.queue.forms import (
     filter_form_from_next,
     queue_path,
 )
-from moderation.services import authors
+from moderation.services import authors, words
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
 from moderation.services.users import moderator_required
@@ -69,6 +69,10 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
         recent=authors.recent_by_author(keys, limit=RECENT_PER_AUTHOR + 1),
         recent_limit=RECENT_PER_AUTHOR,
         label_scores=queues.label_scores,
+        # Banned and suspect words in each card's text, marked where they are.
+        word_hits=words.matches_for(comments),
+        word_pieces=words.pieces,
+        word_summary=words.summary,
         reasons=REASON_CHOICES,
         undo=undo,
         matching_limit=MATCHING_LIMIT,

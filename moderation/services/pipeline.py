@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Score, utcnow
 from moderation.scoring import ScoredText, ScorerIdentity
-from moderation.services import authors
+from moderation.services import authors, words
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
 
@@ -127,9 +127,15 @@ def apply_scores(
     now = now or utcnow()
     outcome = BatchOutcome()
     policy = policies.active_policy()
+    # Banned and suspect words override the scores; one compiled list serves the batch.
+    word_lists = words.matcher()
+    bodies = dict(db.session.execute(
+        db.select(Comment.id, Comment.body).where(Comment.id.in_(list(results)))
+    ).all()) if word_lists and results else {}
     for comment_id, scored in results.items():
         labels = scored.labels
-        band = policies.band(labels, policy)
+        band, note = words.adjust_band(policies.band(labels, policy),
+                                       bodies.get(comment_id, ""), using=word_lists)
         owned = _release(
             comment_id, token, scored_at=now, scorer_name=identity.name,
             scorer_version=identity.version, score_error=None, next_score_at=None,
@@ -145,7 +151,7 @@ def apply_scores(
             if comment.state not in bandable:
                 raise StateConflict(comment, comment.state, None)
             moved = change_state(comment, target, allowed_from=bandable, policy=policy,
-                                 reason=f"{reason}:{band.value}")
+                                 reason=f"{reason}:{band.value}", note=note)
         except StateConflict:
             outcome.kept += 1  # decided meanwhile (or not ours to re-band): keep that
             continue
