@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -18,7 +19,8 @@ from moderation.models import Role, utcnow
 
 
 def register(app: Flask) -> None:
-    for command in (create_user, seed_demo, worker, score, rescore, serve):
+    for command in (create_user, seed_demo, worker, score, rescore, serve, import_decisions,
+                    evaluate):
         app.cli.add_command(command)
 
 
@@ -229,3 +231,165 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     finally:
         if stop is not None:
             stop.set()
+
+
+DELIMITERS = {"tab": "\t", "\\t": "\t", "\t": "\t", ",": ",", "comma": ","}
+
+
+def _delimiter(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    found = DELIMITERS.get(value.lower())
+    if found is None:
+        raise click.BadParameter(f"{value!r}: use TAB or ','.")
+    return found
+
+
+_delimiter_option = click.option(
+    "--delimiter", callback=_delimiter, metavar="TAB|,",
+    help="Column separator. Default: tab for .tsv files or a header split by tabs, else comma.")
+
+
+@click.command("import-decisions")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--user", "username", required=True, metavar="ADMIN_USERNAME",
+              help="The admin the imported decisions are recorded as.")
+@_delimiter_option
+@click.option("--no-score", is_flag=True,
+              help="Do not score now; the scoring worker scores them later.")
+def import_decisions(file: Path, username: str, delimiter: str | None, no_score: bool) -> None:
+    """Import another tool's past decisions from a CSV or TSV file, then score them.
+
+    Columns by header name: text, decision (approved/rejected and synonyms), and optionally
+    article (a slug) and date (ISO 8601). Every row is checked first: one bad row and nothing
+    is imported. The comments keep their decided state; scoring only stores their scores."""
+    from moderation.services import importer
+    from moderation.services.users import find_user
+
+    user = find_user(username)
+    if user is None or not user.is_admin or not user.active:
+        raise click.ClickException(f"{username!r} is not an active admin's username.")
+    try:
+        with file.open("rb") as handle:
+            result = importer.import_decisions(handle, file.name, user, delimiter=delimiter)
+    except importer.ImportRejected as rejected:
+        db.session.rollback()
+        raise click.ClickException(
+            "Nothing was imported:\n" + "\n".join(rejected.errors)) from None
+    batch_id, ids, note = result.batch.id, result.comment_ids, result.archive_note
+    db.session.commit()
+    click.echo(f"Imported {len(ids):,} decisions ({result.approved:,} approved, "
+               f"{result.rejected:,} rejected) as import #{batch_id}.")
+    if note:
+        click.echo(note)
+    if no_score:
+        click.echo("The scoring worker will score them.")
+        return
+    _score_imported(ids)
+
+
+def _score_imported(ids: list[int]) -> None:
+    """The rescoring machinery without re-banding: scores are stored, decided states kept."""
+    from moderation.rescoring import rescore as run_rescore
+    from moderation.scoring import ScorerError
+    from moderation.services.scorer import scorer_choice
+
+    choice = scorer_choice()
+    click.echo(f"Scoring them with {choice.scorer.identity.name}", err=True)
+    try:
+        choice.scorer.load()
+        with click.progressbar(length=len(ids), label="Scoring", file=sys.stderr) as bar:
+            outcome = run_rescore(
+                ids, choice.scorer, batch_size=64, reband=False,
+                lease_seconds=float(current_app.config["MODERATION_LEASE_SECONDS"]),
+                on_batch=bar.update,
+            )
+    except ScorerError as error:
+        raise click.ClickException(f"The import is saved, but scoring failed ({error}); the "
+                                   "scoring worker will score them later.") from None
+    click.echo(f"Scored {outcome.scored:,} imported comments"
+               + (f"; {outcome.skipped:,} left to the worker (a worker held them)"
+                  if outcome.skipped else "") + ".")
+
+
+@click.command("evaluate")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text-column", required=True, help="The column holding the texts.")
+@click.option("--label-column", required=True, help="The column holding the labels.")
+@click.option("--positive", required=True,
+              help="The label value that counts as positive, e.g. OFF (compared without case).")
+@_delimiter_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N labelled rows.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+def evaluate(file: Path, text_column: str, label_column: str, positive: str,
+             delimiter: str | None, as_json: bool, limit: int | None, batch_size: int) -> None:
+    """Score a labelled CSV/TSV with the configured scorer and report how well it separates
+    the positives: ROC-AUC and average precision per label, and the active policy's reject
+    band as a classifier (confusion matrix, precision, recall, F1, queue share)."""
+    from moderation.scoring import ScorerError
+    from moderation.services import evaluate as evaluation
+    from moderation.services.scorer import scorer_choice
+
+    try:
+        rows = evaluation.read_labelled(file, text_column=text_column, label_column=label_column,
+                                        positive=positive, delimiter=delimiter, limit=limit)
+    except evaluation.EvaluateError as error:
+        raise click.ClickException(str(error)) from None
+    policy = _policy_for_scoring()
+    choice = scorer_choice()
+    click.echo(f"scorer: {choice.scorer.identity.name} ({choice.reason})", err=True)
+    try:
+        choice.scorer.load()
+        with click.progressbar(length=len(rows.texts), label="Scoring", file=sys.stderr) as bar:
+            scored = evaluation.score_texts(choice.scorer, rows.texts, batch_size=batch_size,
+                                            on_batch=bar.update)
+    except ScorerError as error:
+        raise click.ClickException(str(error)) from None
+    result = evaluation.evaluate(rows, scored, positive=positive,
+                                 identity=choice.scorer.identity, policy=policy)
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+    else:
+        _print_evaluation(result, file.name)
+
+
+def _number(value: float | None, why: str = "") -> str:
+    if value is None:
+        return "n/a" + (f" ({why})" if why else "")
+    return f"{value:.3f}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part:,} of {whole:,}" + (f" ({part / whole:.1%})" if whole else "")
+
+
+def _print_evaluation(result, filename: str) -> None:
+    bands, policy_name = result.bands, f"policy v{result.policy_version or '(default)'}"
+    click.echo(f"{filename}: {result.rows:,} rows, {result.positives:,} positive "
+               f"({result.positive_value!r})" + (f", {result.skipped:,} skipped (no text or "
+                                                 "label)" if result.skipped else "") + ".")
+    if not result.positives:
+        click.echo(f"No row is labelled {result.positive_value!r}; values seen: "
+                   f"{', '.join(result.labels_seen)}.")
+    click.echo(f"Scorer: {result.scorer.name} {result.scorer.version}")
+    click.echo("")
+    click.echo(f"{'Score':<22}{'ROC-AUC':>9}  {'Avg precision':>13}")
+    for name, found in [*result.labels.items(), (f"risk ({policy_name})", result.risk)]:
+        if found.reason:
+            click.echo(f"{name:<22}{'n/a':>9}  {'n/a':>13}  {found.reason}")
+        else:
+            click.echo(f"{name:<22}{found.roc_auc:>9.3f}  {found.average_precision:>13.3f}")
+    click.echo("")
+    click.echo(f"{policy_name}, reject band (action: {result.reject_action}) against "
+               f"{result.positive_value!r}:")
+    click.echo(f"{'':<16}{'positive':>10}{'negative':>10}")
+    click.echo(f"{'reject band':<16}{bands.true_positives:>10,}{bands.false_positives:>10,}")
+    click.echo(f"{'other bands':<16}{bands.false_negatives:>10,}{bands.true_negatives:>10,}")
+    click.echo(f"Precision {_number(bands.precision, 'nothing in the reject band')}   "
+               f"Recall {_number(bands.recall, 'no positives')}   "
+               f"F1 {_number(bands.f1)}")
+    click.echo(f"Left for moderators (queue band): {_share(bands.queued, bands.rows)}")
+    click.echo(f"Positives auto-approved: {_share(bands.approved_positives, bands.positives)}")

@@ -43,6 +43,7 @@ DEFAULTS = {
     "MODERATION_LOGIN_LIMIT": "10 per minute",
     "MODERATION_COMMENT_MAX_CHARS": 5000,
     "MODERATION_NAME_MAX_CHARS": 80,
+    "MODERATION_IMPORT_MAX_BYTES": 20 * 1024 * 1024,  # an admin's CSV of past decisions
     # Served over HTTPS: cookies get the Secure flag (also SESSION_COOKIE_SECURE directly).
     "MODERATION_SECURE_COOKIES": False,
     # Reverse proxies in front of the app (0: clients connect directly).

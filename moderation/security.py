@@ -2,7 +2,7 @@
 and response headers keep pages from being framed (a moderator's approve button inside someone
 else's page), sniffed, or leaking addresses to other sites."""
 
-from flask import Flask, abort, request
+from flask import Flask, Request, abort, current_app, request
 from werkzeug.routing import IntegerConverter
 
 HEADERS = {
@@ -18,6 +18,30 @@ HEADERS = {
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The one place that takes a file: an admin's CSV of past decisions (moderation/admin/imports).
+UPLOAD_PATHS = frozenset({"/admin/imports"})
+# Room for the form's other fields and the multipart boundaries around the file.
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+def takes_uploads(path: str, method: str) -> bool:
+    return method == "POST" and path in UPLOAD_PATHS
+
+
+class UploadRequest(Request):
+    """The import's upload may be as big as MODERATION_IMPORT_MAX_BYTES; every other request
+    keeps MAX_CONTENT_LENGTH. Decided here, on the request itself, because the CSRF check reads
+    the body before any view or blueprint hook could raise the limit."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and takes_uploads(self.path, self.method):
+            return int(current_app.config["MODERATION_IMPORT_MAX_BYTES"]) + UPLOAD_OVERHEAD
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
 
 class IdConverter(IntegerConverter):
@@ -42,11 +66,13 @@ def refuse_non_text() -> None:
         elif request.mimetype not in FORM_TYPES:
             abort(415, "Post this as a web form (application/x-www-form-urlencoded or "
                        "multipart/form-data). Nothing was saved.")
-    if request.method == "POST" and request.files:
+    if request.method == "POST" and not takes_uploads(request.path, request.method) \
+            and request.files:
         abort(400, "This site does not accept file uploads. Please type or paste plain text.")
 
 
 def register(app: Flask) -> None:
+    app.request_class = UploadRequest
     app.url_map.converters["id"] = IdConverter
     app.before_request(refuse_non_text)
 

@@ -53,6 +53,9 @@ def decide(comment: Comment, moderator: User, action: str, reason: str | None = 
                         reason=reason, note=note)
 
 
+IMPORTED = "imported"  # the reason on decisions brought over by services/importer.py
+
+
 def undoable(comment: Comment, window_seconds: float) -> Decision | None:
     """The moderator decision on `comment` that an undo would revert, if any is recent."""
     last = db.session.execute(
@@ -61,6 +64,8 @@ def undoable(comment: Comment, window_seconds: float) -> Decision | None:
     ).scalar_one_or_none()
     if last is None or last.actor_id is None or last.reverts_id is not None:
         return None
+    if last.reason == IMPORTED:
+        return None  # history brought from another tool: undoing would make it live here
     if last.created_at < utcnow() - timedelta(seconds=window_seconds):
         return None
     return last

@@ -10,6 +10,7 @@ from datetime import timedelta
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, utcnow
 from moderation.services import authors
+from moderation.services.importer import ARCHIVE_SLUG
 
 # A second identical post from the same address within this window is a replay (a double
 # click, a resent form), not a new comment.
@@ -77,11 +78,16 @@ def comment_by_token(token: str) -> Comment | None:
     ).scalar_one_or_none()
 
 
+# Imported history (another tool's past decisions) feeds replay and suggestions; it is never
+# shown to readers as if it had been posted here.
+_PUBLISHED = (Comment.state == CommentState.APPROVED, Comment.import_id.is_(None))
+
+
 def published_comments(article: Article) -> list[Comment]:
     return list(
         db.session.execute(
             db.select(Comment)
-            .where(Comment.article_id == article.id, Comment.state == CommentState.APPROVED)
+            .where(Comment.article_id == article.id, *_PUBLISHED)
             .order_by(Comment.created_at, Comment.id)
         ).scalars()
     )
@@ -90,17 +96,23 @@ def published_comments(article: Article) -> list[Comment]:
 def published_counts() -> dict[int, int]:
     rows = db.session.execute(
         db.select(Comment.article_id, db.func.count())
-        .where(Comment.state == CommentState.APPROVED)
+        .where(*_PUBLISHED)
         .group_by(Comment.article_id)
     )
     return dict(rows.all())
 
 
 def article_by_slug(slug: str) -> Article | None:
+    """An article readers can open: the archive that holds imported history is not one."""
+    if slug == ARCHIVE_SLUG:
+        return None
     return db.session.execute(db.select(Article).where(Article.slug == slug)).scalar_one_or_none()
 
 
 def list_articles() -> list[Article]:
     return list(
-        db.session.execute(db.select(Article).order_by(Article.published_at.desc())).scalars()
+        db.session.execute(
+            db.select(Article).where(Article.slug != ARCHIVE_SLUG)
+            .order_by(Article.published_at.desc())
+        ).scalars()
     )
