@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from moderation.services.tokens import MAX_NAME
+from moderation.services.users import MIN_PASSWORD_LENGTH
 from moderation.validators import no_binary, strip
 
 
@@ -14,3 +15,19 @@ class TokenForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     """Field-less: only the CSRF token, so revoking is a POST nobody can forge."""
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password."),
+                                        Length(max=1024), no_binary])
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password."),
+                    Length(min=MIN_PASSWORD_LENGTH, max=1024,
+                           message=f"A password is {MIN_PASSWORD_LENGTH} to 1024 characters."),
+                    no_binary])
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[DataRequired("Type the new password a second time."),
+                    EqualTo("new_password", "The two new passwords are not the same.")])

@@ -1,14 +1,72 @@
-"""A signed-in user's own settings: API tokens."""
+"""A signed-in user's own settings: password and API tokens. Also the guard that keeps a user
+whose password an admin set or reset on the password page until they choose their own."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from moderation.account.forms import RevokeForm, TokenForm
-from moderation.extensions import db
-from moderation.services import tokens
+from moderation.account.forms import PasswordChangeForm, RevokeForm, TokenForm
+from moderation.auth import reauth
+from moderation.extensions import db, limiter
+from moderation.services import tokens, users
 from moderation.services.users import moderator_required
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+# All a user who must change their password can reach until they do.
+OPEN_DURING_CHANGE = frozenset({"account.password", "auth.logout", "static"})
+CHANGE_REQUIRED = ("A password change is required: an admin set or reset your password. "
+                   "Choose your own at /account/password first.")
+
+
+@bp.before_app_request
+def password_change_first():
+    if request.endpoint is None or request.endpoint in OPEN_DURING_CHANGE:
+        return None  # unknown addresses still 404
+    if request.blueprint == "api" and "Authorization" in request.headers:
+        return None  # a script's token, not this browser's session: the API checks it
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if request.blueprint == "api":
+        abort(403, CHANGE_REQUIRED)  # answered as JSON under /api/
+    flash("Choose a new password before you continue: the one you signed in with was set "
+          "by an admin.", "info")
+    return redirect(url_for("account.password"), code=302 if request.method == "GET" else 303)
+
+
+def _login_limit() -> str:
+    return current_app.config["MODERATION_LOGIN_LIMIT"]
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # the current password is checked here too
+@moderator_required
+def password():
+    form = PasswordChangeForm()
+    errors = []
+    if form.validate_on_submit():
+        try:
+            users.change_own_password(current_user, form.current_password.data,
+                                      form.new_password.data)
+        except users.UserError as error:
+            db.session.rollback()
+            errors.append(str(error))
+        else:
+            db.session.commit()
+            reauth.mark_authenticated()
+            flash("Your password is changed. Use the new one from now on.", "success")
+            return redirect(url_for("queue.index"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("account/password.html", form=form, errors=errors,
+                           min_length=users.MIN_PASSWORD_LENGTH), status
 
 
 def _page(form=None, created=None, raw_token=None) -> str:

@@ -47,6 +47,11 @@ def authenticate() -> None:
         raise _refuse("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
     if user.role not in STAFF:
         raise ApiError(403, "The API is for moderators and admins.")
+    if user.must_change_password:
+        # An admin reset the password, perhaps because the account leaked: its tokens wait
+        # until the owner has signed in and chosen a new one.
+        raise ApiError(403, "This account must choose a new password before it can use the "
+                            "API: sign in at /login to set one.")
     g.api_user = user
 
 

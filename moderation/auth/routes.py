@@ -20,7 +20,10 @@ login_manager.login_message_category = "info"
 def load_user(user_id: str):
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # A deactivated user's open session (or remember cookie) ends at their next request:
+    # login_required alone does not look at is_active.
+    return user if user is not None and user.active else None
 
 
 def _login_limit() -> str:
@@ -37,6 +40,10 @@ def login():
             db.session.commit()
             login_user(user, remember=form.remember.data)
             reauth.mark_authenticated()
+            if user.must_change_password:
+                flash("Choose a new password first: the one you signed in with was set by an "
+                      "admin.", "info")
+                return redirect(url_for("account.password"))
             return redirect(users.safe_next(form.next.data) or url_for("queue.index"))
         flash("That username and password do not match an active account.", "error")
         return render_template("auth/login.html", form=form), 401

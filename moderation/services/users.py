@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from werkzeug.security import check_password_hash
 
 from moderation.extensions import db
 from moderation.models import Role, User, utcnow
+from moderation.services import admin_log
 
 MIN_PASSWORD_LENGTH = 10
 # Checked when the user does not exist, so a wrong username costs as long as a wrong password
@@ -87,3 +89,128 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+# -- Admin: managing accounts ------------------------------------------------------------
+
+class LastAdminError(UserError):
+    """The change would leave no active admin: nobody could manage users any more."""
+
+
+LAST_ADMIN_MESSAGE = ("{name} is the last active admin: make another user an admin first, "
+                      "or nobody could manage users any more. Nothing was changed.")
+
+
+def generate_password() -> str:
+    """A temporary password for an admin to pass on: 16 URL-safe characters (96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def list_users() -> list[User]:
+    return list(db.session.execute(
+        db.select(User).order_by(User.role, db.func.lower(User.username))
+    ).scalars())
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def create_account(actor: User, username: str, role: Role,
+                   password: str | None = None) -> tuple[User, str | None]:
+    """A new account and, when no password was given, the generated one (to show once).
+    Either way the admin knows the password, so the user must choose their own first."""
+    generated = generate_password() if not password else None
+    user = create_user(username, password or generated, role)
+    user.must_change_password = True
+    db.session.flush()
+    admin_log.record(actor, "user.create", f"user {user.username}", role=role.value,
+                     password="generated" if generated else "chosen by admin")
+    return user, generated
+
+
+def _active_admin_ids() -> list[int]:
+    # FOR UPDATE (PostgreSQL; SQLite ignores it and serialises writers instead): a second
+    # admin change waits here until the first commits, then sees the admin it removed gone.
+    return list(db.session.execute(
+        db.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id).with_for_update()
+    ).scalars())
+
+
+def _keep_an_admin(user: User) -> None:
+    """Before taking `user` out of the active admins."""
+    admins = _active_admin_ids()
+    if admins == [user.id]:
+        raise LastAdminError(LAST_ADMIN_MESSAGE.format(name=user.username))
+
+
+def _still_an_admin(user: User) -> None:
+    """After the update, in the same transaction: on SQLite the check above may have read
+    before a concurrent change committed; by now this transaction holds the write lock.
+    The caller rolls back on LastAdminError."""
+    db.session.flush()
+    count = db.session.execute(
+        db.select(db.func.count()).select_from(User)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+    ).scalar_one()
+    if count == 0:
+        raise LastAdminError(LAST_ADMIN_MESSAGE.format(name=user.username))
+
+
+def change_role(actor: User, user: User, role: Role) -> bool:
+    """False when the user already has that role."""
+    if user.role is role:
+        return False
+    before = user.role
+    demoting_admin = before is Role.ADMIN and user.active
+    if demoting_admin:
+        _keep_an_admin(user)
+    user.role = role
+    if demoting_admin:
+        _still_an_admin(user)
+    db.session.flush()
+    admin_log.record(actor, "user.role", f"user {user.username}", before=before.value,
+                     after=role.value)
+    return True
+
+
+def set_active(actor: User, user: User, active: bool) -> bool:
+    """Deactivate (no sign-in, no API tokens) or reactivate; False when nothing changes."""
+    if user.active is active:
+        return False
+    if not active and user.id == actor.id:
+        raise UserError("You cannot deactivate your own account. Nothing was changed.")
+    removing_admin = not active and user.role is Role.ADMIN
+    if removing_admin:
+        _keep_an_admin(user)
+    user.active = active
+    if removing_admin:
+        _still_an_admin(user)
+    db.session.flush()
+    admin_log.record(actor, "user.activate" if active else "user.deactivate",
+                     f"user {user.username}")
+    return True
+
+
+def reset_password(actor: User, user: User) -> str:
+    """A new temporary password (to show once); the user must replace it at next sign-in."""
+    password = generate_password()
+    user.set_password(password)
+    user.must_change_password = True
+    db.session.flush()
+    admin_log.record(actor, "user.reset_password", f"user {user.username}")
+    return password
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """A signed-in user's own change; clears a pending forced change."""
+    if not user.check_password(current):
+        raise UserError("Your current password is not right. Nothing was changed.")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if new == current:
+        raise UserError("Choose a password different from your current one.")
+    user.set_password(new)
+    user.must_change_password = False
+    db.session.flush()
