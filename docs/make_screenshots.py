@@ -5,13 +5,17 @@
 Seeds the demo content (moderation.services.demo.seed) into a temporary SQLite database,
 serves it with a scoring worker, waits until every comment is scored, and saves full-page
 PNGs of an article page and of the moderation queue (signed in as the moderator) to
-docs/screenshots/. Needs /usr/bin/chromium and playwright (pip install -e '.[test]')."""
+docs/screenshots/. With ../shared/data/olid present it also imports those labelled tweets as
+past decisions (offensive = rejected) and shows the admin's policy editor replaying a proposal
+on them. Needs /usr/bin/chromium and playwright (pip install -e '.[test]')."""
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,15 +43,48 @@ from tests.conftest import migrate  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 WIDTH, HEIGHT = 1280, 900
 MODERATOR_PASSWORD = "screenshot moderator password"
+ADMIN_PASSWORD = "screenshot admin password"
+OLID = ROOT.parent / "shared" / "data" / "olid" / "olid-training-v1.0.tsv"
 
 
 def seed_demo(app) -> None:
     """What `flask seed-demo` does, with a known moderator password."""
     with app.app_context():
-        seed(utcnow(), admin_password="screenshot admin password",
+        seed(utcnow(), admin_password=ADMIN_PASSWORD,
              moderator_password=MODERATOR_PASSWORD)
         db.session.commit()
         db.session.remove()
+
+
+def import_olid_history(app, folder: Path) -> bool:
+    """OLID's tweets as another tool's history: offensive ones rejected, the rest approved,
+    spread over the last 60 days. Nothing of OLID is written outside the temporary folder."""
+    if not OLID.exists():
+        print(f"{OLID} is absent: no policy editor screenshot.", file=sys.stderr)
+        return False
+    history = folder / "history.csv"
+    now = utcnow()
+    with OLID.open(encoding="utf-8") as source, history.open("w", newline="") as target:
+        writer = csv.writer(target)
+        writer.writerow(["text", "decision", "date"])
+        for number, row in enumerate(csv.DictReader(source, delimiter="\t")):
+            decision = "rejected" if row["subtask_a"] == "OFF" else "approved"
+            when = now - timedelta(hours=number % (60 * 24))
+            writer.writerow([row["tweet"], decision, when.isoformat(timespec="seconds")])
+    result = app.test_cli_runner().invoke(
+        args=["import-decisions", str(history), "--user", "admin"])
+    print(result.output.strip().splitlines()[0] if result.output else result)
+    return result.exit_code == 0
+
+
+def policy_screenshot(page, base_url: str) -> None:
+    page.goto(f"{base_url}/login?next=/admin/policy")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("toxicity reject-at", exact=True).fill("0.70")
+    expect(page.locator(".replay-changes")).to_contain_text("0.90 → 0.70")
+    page.screenshot(path=OUT / "policy.png", full_page=True)
 
 
 def describe(app) -> None:
@@ -69,6 +106,7 @@ def main() -> int:
         migrate(f"sqlite:///{path}")
         app = browser_app(path)
         seed_demo(app)
+        with_history = import_olid_history(app, Path(folder))
         with serve(app) as served, sync_playwright() as playwright:
             wait_until(lambda: all_scored(app), timeout=60, what="the worker to score the demo")
             describe(app)
@@ -87,9 +125,12 @@ def main() -> int:
                 expect(page).to_have_url(f"{served.base_url}/queue/")
                 expect(page.locator("ol.queue > li.card").first).to_be_visible()
                 page.screenshot(path=OUT / "queue.png", full_page=True)
+                page.context.clear_cookies()
+                if with_history:
+                    policy_screenshot(page, served.base_url)
             finally:
                 browser.close()
-    for name in ("article.png", "queue.png"):
+    for name in ("article.png", "queue.png") + (("policy.png",) if with_history else ()):
         print(f"wrote {(OUT / name).relative_to(ROOT)}")
     return 0
 

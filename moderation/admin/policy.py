@@ -1,8 +1,188 @@
-"""Admin: policy (routes added to the admin blueprint)."""
+"""Admin: the policy editor. Every proposal is replayed on real history before it is saved;
+every save is a new version; any old version can come back."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from moderation.admin.base import bp
+from moderation.admin.forms_policy import ActivateForm, PolicyForm
+from moderation.charts import label_histogram_svg
+from moderation.extensions import db
+from moderation.models import LABELS
+from moderation.services import policy as policies
+from moderation.services import policy_versions as versions
+from moderation.services import replay as replays
+from moderation.services import suggest as suggestions
+
+
+def _preview_form() -> PolicyForm:
+    """The editor's fields from the query string (a GET preview), without CSRF: a preview
+    changes nothing."""
+    return PolicyForm(formdata=request.args, meta={"csrf": False})
+
+
+def _window(form: PolicyForm) -> str:
+    window = form.window.data
+    return window if window in replays.WINDOWS else "30d"
+
+
+def _evidence(form: PolicyForm, active, *, valid: bool, history=None):
+    """Replay of the form's proposal (or of the active policy when the form is invalid) and
+    one chart per label."""
+    if valid:
+        proposed = versions.proposal(form.thresholds(), form.reject_action.data)
+    else:
+        proposed = active
+    result = replays.replay(proposed, active, window=_window(form), history=history)
+    charts = {
+        label: label_histogram_svg(
+            result.histograms[label],
+            now=_pair(active.thresholds.get(label)),
+            proposed=_pair(proposed.thresholds.get(label)),
+            enabled=bool(proposed.thresholds.get(label, {}).get("enabled", True)),
+        )
+        for label in LABELS
+    }
+    changes = versions.diff(active, proposed)
+    return result, charts, changes
+
+
+def _pair(rule: dict | None):
+    if not rule:
+        return None
+    return float(rule["approve"]), float(rule["reject"])
+
+
+def _render_editor(form: PolicyForm, status: int = 200):
+    active = policies.active_policy()
+    valid = not form.errors and _form_ok(form)
+    # One read of the history feeds the replay and the suggestions.
+    history = replays.load_history(_window(form))
+    result, charts, changes = _evidence(form, active, valid=valid, history=history)
+    return render_template(
+        "admin/policy.html", form=form, active=active, replay=result, charts=charts,
+        changes=changes, suggestions=suggestions.suggest(history=history),
+        waiting=versions.waiting_count(), proposal_valid=valid,
+    ), status
+
+
+def _form_ok(form: PolicyForm) -> bool:
+    """Field checks passed; now the rules across fields (approve below reject)."""
+    try:
+        versions.validate(form.thresholds(), form.reject_action.data)
+    except versions.PolicyError as problem:
+        if str(problem) not in form.form_errors:
+            form.form_errors.append(str(problem))
+        return False
+    return True
 
 
 @bp.get("/policy")
 def policy():
-    return "Not built yet.", 501
+    active = policies.active_policy()
+    if request.args.get("use") == "suggestions":
+        form = PolicyForm(meta={"csrf": False})
+        form.window.data = request.args.get("window", "30d")
+        form.fill(_with_suggestions(active.thresholds, _window(form)), active.reject_action)
+    elif "reject_action" in request.args:
+        form = _preview_form()
+        if not form.validate():
+            return _render_editor(form, status=400)
+    else:
+        form = PolicyForm()
+        form.fill(active.thresholds, active.reject_action)
+        form.window.data = request.args.get("window", "30d")
+    form.base_version.data = str(active.version)
+    return _render_editor(form)
+
+
+@bp.get("/policy/replay")
+def policy_replay():
+    """The replay panel alone, for the editor's script to refresh as the admin types."""
+    form = _preview_form()
+    active = policies.active_policy()
+    valid = form.validate() and _form_ok(form)
+    if not valid:
+        return render_template("admin/_replay_errors.html", form=form), 400
+    result, charts, changes = _evidence(form, active, valid=True)
+    return render_template("admin/_replay.html", replay=result, charts=charts, changes=changes,
+                           active=active, form=form)
+
+
+def _with_suggestions(thresholds: dict, window: str) -> dict:
+    filled = {label: dict(rule) for label, rule in thresholds.items()}
+    for suggestion in suggestions.suggest(window=window):
+        rule = filled.setdefault(suggestion.label, {"enabled": True})
+        if suggestion.reject is not None:
+            rule["reject"] = suggestion.reject
+        if suggestion.approve is not None and suggestion.approve < rule["reject"]:
+            rule["approve"] = suggestion.approve
+    return filled
+
+
+@bp.post("/policy")
+def save_policy():
+    form = PolicyForm()
+    if not form.validate():
+        return _render_editor(form, status=400)
+    base = form.base_version.data
+    try:
+        saved = versions.save(form.thresholds(), form.reject_action.data, note=form.note.data,
+                              actor=current_user,
+                              base_version=int(base) if base and base.isdigit() else None)
+    except versions.PolicyConflict as conflict:
+        db.session.rollback()
+        form.form_errors.append(str(conflict))
+        return _render_editor(form, status=409)
+    except versions.PolicyError as problem:
+        db.session.rollback()
+        form.form_errors.append(str(problem))
+        return _render_editor(form, status=400)
+    db.session.commit()
+    message = f"Policy version {saved.version} is active. New comments are banded by it."
+    if form.reband.data:
+        message += " " + _reband(saved)
+    flash(message, "info")
+    return redirect(url_for("admin.policy_versions"), code=303)
+
+
+def _reband(saved) -> str:
+    outcome = versions.reband_waiting(saved)
+    db.session.commit()
+    text = (f"Re-banded the waiting queue: {outcome.moved} of {outcome.considered} comments "
+            "changed state, each recorded as a decision.")
+    if outcome.conflicts:
+        text += f" {outcome.conflicts} were decided by a moderator meanwhile and kept."
+    return text
+
+
+@bp.get("/policy/versions")
+def policy_versions():
+    history = versions.versions()
+    changes = {
+        policy.id: versions.diff(older, policy)
+        for policy, older in zip(history, history[1:] + [None], strict=True)
+    }
+    return render_template("admin/policy_versions.html", history=history, changes=changes,
+                           form=ActivateForm(), waiting=versions.waiting_count())
+
+
+@bp.post("/policy/versions/<id:version>/activate")
+def activate_policy(version):
+    form = ActivateForm()
+    if not form.validate():
+        abort(400, form.errors and next(iter(form.errors.values()))[0])
+    try:
+        saved = versions.reactivate(version, actor=current_user, note=form.note.data or "")
+    except LookupError as missing:
+        abort(404, str(missing))
+    except versions.PolicyError as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(url_for("admin.policy_versions"), code=303)
+    db.session.commit()
+    message = f"Version {version} is active again, as version {saved.version}."
+    if form.reband.data:
+        message += " " + _reband(saved)
+    flash(message, "info")
+    return redirect(url_for("admin.policy_versions"), code=303)

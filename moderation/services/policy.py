@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -49,8 +50,10 @@ def active_policy() -> Policy:
 def _enabled(policy: Policy, labels: Mapping[str, float]):
     for label in LABELS:
         rule = policy.thresholds.get(label)
-        if rule and rule.get("enabled", True) and labels.get(label) is not None:
-            yield label, float(labels[label]), rule
+        value = labels.get(label)
+        # NaN (a scorer's bad day) counts as missing, as in band_codes below.
+        if rule and rule.get("enabled", True) and value is not None and not math.isnan(value):
+            yield label, float(value), rule
 
 
 def risk(labels: Mapping[str, float], policy: Policy) -> float:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from moderation.extensions import db
-from moderation.models import LABELS, CommentState, Score, utcnow
+from moderation.models import LABELS, Band, CommentState, Score, utcnow
 from moderation.services import policy as policies
 from moderation.services.replay import WINDOWS, History, load_history, replay
 from tests.factories import make_article, make_comment
@@ -167,3 +167,14 @@ def test_vectorized_bands_and_risk_match_band_and_risk_row_by_row():
                       if not np.isnan(value)}
             assert policies.BAND_CODES[code] is policies.band(labels, policy)
             assert risk == policies.risk(labels, policy)
+
+
+def test_a_nan_score_counts_as_missing_in_both_band_and_band_codes():
+    policy = SimpleNamespace(thresholds=policies.default_thresholds(), reject_action="hold")
+    labels = {"toxicity": float("nan"), "insult": 0.5}
+    row = np.array([[labels.get(label, np.nan) for label in LABELS]])
+
+    assert policies.band(labels, policy) is Band.QUEUE  # from insult alone
+    assert policies.BAND_CODES[policies.band_codes(row, policy)[0]] is Band.QUEUE
+    assert policies.risk(labels, policy) == 0.5 == policies.risk_values(row, policy)[0]
+    assert policies.band({"toxicity": float("nan")}, policy) is Band.APPROVE

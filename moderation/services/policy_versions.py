@@ -1,0 +1,242 @@
+"""Policy versions: every save is a new version, old ones stay and can be re-activated; the
+queue is re-banded under a new version only when an admin asks, one audited decision per
+comment. Risk and bands themselves are computed in services/policy.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from sqlalchemy.exc import IntegrityError
+
+from moderation.extensions import db
+from moderation.models import LABELS, Article, Band, Comment, CommentState, Policy, Score, User
+from moderation.services import authors, words
+from moderation.services import policy as policies
+from moderation.services.lifecycle import StateConflict, change_state
+
+# What re-banding may move: comments waiting for a moderator. Pending ones are banded by the
+# worker under whichever version is active when it scores them.
+WAITING = (CommentState.QUEUED, CommentState.HELD)
+FIELDS = ("enabled", "approve", "reject")
+
+
+class PolicyError(ValueError):
+    """The proposed policy cannot be saved; the message says why, for a person."""
+
+
+class PolicyConflict(PolicyError):
+    """Another admin saved a version while this one was being edited."""
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str | None  # None for the site-wide reject action
+    field: str
+    before: object
+    after: object
+
+    def describe(self) -> str:
+        if self.label is None:
+            return f"reject band: {self.before} → {self.after}"
+        name = self.label.replace("_", " ")
+        if self.field == "enabled":
+            return f"{name}: {'on' if self.after else 'off'}"
+        verb = "approve below" if self.field == "approve" else "reject at"
+        return f"{name} {verb}: {_fmt(self.before)} → {_fmt(self.after)}"
+
+
+@dataclass
+class RebandOutcome:
+    considered: int = 0
+    moved: int = 0
+    conflicts: int = 0  # decided by a moderator meanwhile: left as they are
+
+
+def _fmt(value) -> str:
+    return "—" if value is None else f"{float(value):.2f}"
+
+
+def proposal(thresholds: dict, reject_action: str) -> SimpleNamespace:
+    """An unsaved policy, usable wherever a Policy is read (band, risk, replay)."""
+    return SimpleNamespace(thresholds=thresholds, reject_action=reject_action)
+
+
+def validate(thresholds: dict, reject_action: str) -> dict:
+    """Normalised thresholds, or PolicyError naming the first problem."""
+    if reject_action not in policies.REJECT_ACTIONS:
+        raise PolicyError("The reject band either holds comments for review or rejects them.")
+    clean = {}
+    for label in LABELS:
+        rule = thresholds.get(label)
+        if rule is None:
+            raise PolicyError(f"{label.replace('_', ' ')}: thresholds are missing.")
+        name = label.replace("_", " ").capitalize()
+        try:
+            approve, reject = float(rule["approve"]), float(rule["reject"])
+        except (KeyError, TypeError, ValueError):
+            raise PolicyError(f"{name}: thresholds must be numbers between 0 and 1.") from None
+        if not (0 <= approve <= 1 and 0 <= reject <= 1):
+            raise PolicyError(f"{name}: thresholds must be between 0 and 1.")
+        if approve >= reject:
+            raise PolicyError(
+                f"{name}: approve-below ({approve:.2f}) must be lower than reject-at "
+                f"({reject:.2f}), or every comment between them would be both.")
+        clean[label] = {"enabled": bool(rule.get("enabled", True)),
+                        "approve": round(approve, 4), "reject": round(reject, 4)}
+    return clean
+
+
+def diff(before: Policy | SimpleNamespace | None, after) -> list[Change]:
+    if before is None:
+        return []
+    changes = []
+    if before.reject_action != after.reject_action:
+        changes.append(Change(None, "reject_action", before.reject_action, after.reject_action))
+    for label in LABELS:
+        old = before.thresholds.get(label, {})
+        new = after.thresholds.get(label, {})
+        for field in FIELDS:
+            was, now = old.get(field), new.get(field)
+            if field == "enabled":
+                was, now = bool(was if was is not None else True), bool(
+                    now if now is not None else True)
+            if was != now:
+                changes.append(Change(label, field, was, now))
+    return changes
+
+
+def versions() -> list[Policy]:
+    return list(db.session.execute(db.select(Policy).order_by(Policy.version.desc())).scalars())
+
+
+def by_version(version: int) -> Policy | None:
+    return db.session.execute(
+        db.select(Policy).where(Policy.version == version)
+    ).scalar_one_or_none()
+
+
+def save(thresholds: dict, reject_action: str, *, note: str, actor: User,
+         base_version: int | None = None, based_on: Policy | None = None) -> Policy:
+    """Make the proposed thresholds the active policy as a new version.
+
+    `base_version` is the version the admin was editing: if another one became active
+    meanwhile, nothing is saved (PolicyConflict) so nobody overwrites a change they never saw.
+    """
+    clean = validate(thresholds, reject_action)
+    note = (note or "").strip()
+    if not note:
+        raise PolicyError("Say in a note why the policy changes: it is shown in the history.")
+    current = policies.active_policy()
+    if base_version is not None and current.version != base_version:
+        raise PolicyConflict(
+            f"Version {current.version} was saved by {_author(current)} while you were "
+            f"editing version {base_version}. Nothing was saved: review the new version and "
+            "your changes, then save again.")
+    if based_on is None and not diff(current, proposal(clean, reject_action)):
+        raise PolicyError(f"These settings are the same as the active version "
+                          f"{current.version}; there is nothing to save.")
+    latest = db.session.execute(db.select(db.func.max(Policy.version))).scalar_one() or 0
+    # Deactivate first: the database allows one active row at a time.
+    updated = db.session.execute(
+        db.update(Policy).where(Policy.id == current.id, Policy.active)
+        .values(active=False).execution_options(synchronize_session="fetch")
+    )
+    if updated.rowcount != 1:
+        raise PolicyConflict("Another admin changed the active policy at the same moment. "
+                             "Nothing was saved: reload and try again.")
+    policy = Policy(version=latest + 1, thresholds=clean, reject_action=reject_action,
+                    note=note[:2000], active=True, created_by_id=actor.id,
+                    based_on_version=based_on.version if based_on else None)
+    db.session.add(policy)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise PolicyConflict("Another admin saved a version at the same moment. Nothing was "
+                             "saved: reload and try again.") from None
+    return policy
+
+
+def reactivate(version: int, *, actor: User, note: str = "") -> Policy:
+    """Re-activating an old version copies it into a new one, so history only grows."""
+    old = by_version(version)
+    if old is None:
+        raise LookupError(f"There is no policy version {version}.")
+    current = policies.active_policy()
+    if old.id == current.id:
+        raise PolicyError(f"Version {version} is already the active policy.")
+    return save(old.thresholds, old.reject_action, actor=actor, based_on=old,
+                note=note.strip() or f"Re-activated version {version}")
+
+
+def _author(policy: Policy) -> str:
+    return policy.created_by.username if policy.created_by else "the system"
+
+
+def reband_waiting(policy: Policy, *, batch: int = 500) -> RebandOutcome:
+    """Band every scored comment still waiting for a moderator under `policy`: one Decision
+    per comment that changes state (reason "reband:<band>"), the band, risk and policy of the
+    others updated in place. Comments a moderator decides meanwhile are left alone."""
+    outcome = RebandOutcome()
+    word_lists = words.matcher()
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            db.select(Comment, Score)
+            .join(Score, db.and_(Score.comment_id == Comment.id,
+                                 Score.scorer_name == Comment.scorer_name,
+                                 Score.scorer_version == Comment.scorer_version))
+            .where(Comment.state.in_(WAITING), Comment.scored_at.is_not(None),
+                   Comment.id > last_id)
+            .order_by(Comment.id).limit(batch)
+        ).all()
+        if not rows:
+            return outcome
+        for comment, score in rows:
+            last_id = comment.id
+            outcome.considered += 1
+            outcome.moved += _reband_one(comment, score, policy, outcome, word_lists)
+        db.session.flush()
+
+
+def _reband_one(comment: Comment, score: Score, policy: Policy, outcome: RebandOutcome,
+                word_lists: words.Matcher) -> bool:
+    labels = score.labels
+    band, note = words.adjust_band(policies.band(labels, policy), comment.body, using=word_lists)
+    target = policies.state_for(band, policy, premoderate=_must_wait(comment, band))
+    moved = False
+    if target is not comment.state:
+        try:
+            moved = change_state(comment, target, allowed_from=WAITING, policy=policy,
+                                 reason=f"reband:{band.value}",
+                                 note=note or f"re-banded under policy v{policy.version}"
+                                 ) is not None
+        except StateConflict:
+            outcome.conflicts += 1
+            return False
+    # Written only while the comment still waits, so a decision made meanwhile keeps the band
+    # it was decided under. (Core UPDATE: the loaded object may be stale by now.)
+    still_waiting = db.session.execute(
+        db.update(Comment)
+        .where(Comment.id == comment.id, Comment.state.in_(WAITING + (target,)))
+        .values(band=band, risk=policies.risk(labels, policy), policy_id=policy.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not still_waiting:
+        outcome.conflicts += 1
+    return moved
+
+
+def _must_wait(comment: Comment, band: Band) -> bool:
+    if band is not Band.APPROVE:
+        return False
+    article = db.session.get(Article, comment.article_id)
+    return bool(article and article.premoderate) or authors.is_held(comment.author_key)
+
+
+def waiting_count() -> int:
+    return db.session.execute(
+        db.select(db.func.count()).select_from(Comment)
+        .where(Comment.state.in_(WAITING), Comment.scored_at.is_not(None))
+    ).scalar_one()
