@@ -90,6 +90,23 @@ def database_url(request, tmp_path, sqlite_template):
     admin_execute(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# scrypt at N=2^16 costs ~0.35 s a hash here, and most web tests hash twice (make the user,
+# sign in): minutes of CI spent on key stretching. Tests use N=2^10 through the same code;
+# the ones marked real_password_hashing (the production cost itself) keep N=2^16.
+FAST_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, monkeypatch):
+    if request.node.get_closest_marker("real_password_hashing"):
+        return
+    from moderation.models import users as user_models
+    from moderation.services import users as user_services
+
+    monkeypatch.setattr(user_models, "PASSWORD_METHOD", FAST_PASSWORD_METHOD)
+    monkeypatch.setattr(user_services, "_DUMMY_HASH", None)
+
+
 @pytest.fixture
 def app_config():
     """Override per test module: a dict merged into the app's config."""

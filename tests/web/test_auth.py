@@ -67,6 +67,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client, moderator):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+@pytest.mark.real_password_hashing
 def test_passwords_are_stored_as_scrypt_with_n_of_2_to_the_16(app, moderator):
     with app.app_context():
         stored = db.session.get(User, moderator).password_hash
