@@ -101,6 +101,33 @@ def _median_ms(action) -> tuple[float, object]:
     return round(statistics.median(times) * 1000, 1), result
 
 
+def _pages(app, thresholds: dict) -> tuple[float, float]:
+    from moderation.extensions import db
+    from moderation.models import LABELS, Role
+    from moderation.services.users import create_user
+
+    create_user("bench-admin", "bench admin password", Role.ADMIN)
+    db.session.commit()
+    client = app.test_client()
+    signed_in = client.post("/login", data={"username": "bench-admin",
+                                            "password": "bench admin password"})
+    assert signed_in.status_code == 302, signed_in.status_code
+    args = {"reject_action": "hold", "window": "all"}
+    for label in LABELS:
+        rule = thresholds[label]
+        if rule["enabled"]:
+            args[f"{label}_enabled"] = "y"
+        args[f"{label}_approve"], args[f"{label}_reject"] = rule["approve"], rule["reject"]
+
+    def fetch(path: str):
+        response = client.get(path, query_string=args)
+        assert response.status_code == 200, (path, response.status_code)
+
+    fragment_ms, _ = _median_ms(lambda: fetch("/admin/policy/replay"))
+    page_ms, _ = _median_ms(lambda: fetch("/admin/policy"))
+    return fragment_ms, page_ms
+
+
 def run(workdir: Path) -> dict:
     import flask_migrate
 
@@ -138,6 +165,7 @@ def run(workdir: Path) -> dict:
             lambda: replay.replay(proposed, current, window="all", history=history))
         total_ms, result = _median_ms(lambda: replay.replay(proposed, current, window="all"))
         suggest_ms, found = _median_ms(suggest.suggest)
+        fragment_ms, page_ms = _pages(app, thresholds)
         db.session.remove()
         db.engine.dispose()
     return {
@@ -148,6 +176,10 @@ def run(workdir: Path) -> dict:
         "replay_compute_ms": compute_ms,
         "replay_all_ms": total_ms,  # load_history + replay, as the editor calls it
         "suggest_ms": suggest_ms,
+        # What an admin waits for: the replay panel the editor's script fetches per change,
+        # and the whole editor page (replay, suggestions, seven charts), rendered.
+        "replay_panel_http_ms": fragment_ms,
+        "editor_page_http_ms": page_ms,
         "runs_per_timing": RUNS,
         "queue_removed": None if result.queue_removed is None else round(result.queue_removed, 3),
         "suggested": {item.label: [item.approve, item.reject] for item in found},

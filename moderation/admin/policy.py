@@ -42,6 +42,7 @@ def _evidence(form: PolicyForm, active, *, valid: bool, history=None):
             enabled=bool(proposed.thresholds.get(label, {}).get("enabled", True)),
         )
         for label in LABELS
+        if result.histograms[label].total  # a label no comment has a score for: just named
     }
     changes = versions.diff(active, proposed)
     return result, charts, changes

@@ -59,6 +59,8 @@ def _suggest_label(label: str, column: np.ndarray, verdict: np.ndarray, precisio
     def refuse(reason: str) -> LabelSuggestion:
         return LabelSuggestion(label, decisions, None, 0, None, None, 0, None, reason)
 
+    if decisions == 0:
+        return refuse(f"No decided comment has a {label.replace('_', ' ')} score yet.")
     if decisions < MIN_DECISIONS:
         return refuse(
             f"Only {decisions} decided comment{'s' if decisions != 1 else ''} "

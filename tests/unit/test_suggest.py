@@ -64,7 +64,7 @@ def test_too_few_decisions_are_refused_with_the_reason():
     assert toxicity.reject is None and toxicity.approve is None
     assert toxicity.reason == ("Only 29 decided comments have a toxicity score; suggestions "
                                "need at least 30.")
-    assert found["threat"].reason.startswith("Only 0 decided comments have a threat score")
+    assert found["threat"].reason == "No decided comment has a threat score yet."
 
 
 def test_no_rejections_means_no_line_to_learn():
