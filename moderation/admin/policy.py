@@ -45,7 +45,7 @@ def _evidence(form: PolicyForm, active, *, valid: bool, history=None):
         if result.histograms[label].total  # a label no comment has a score for: just named
     }
     changes = versions.diff(active, proposed)
-    return result, charts, changes
+    return result, charts, changes, replays.example_comments(result)
 
 
 def _pair(rule: dict | None):
@@ -59,10 +59,10 @@ def _render_editor(form: PolicyForm, status: int = 200):
     valid = not form.errors and _form_ok(form)
     # One read of the history feeds the replay and the suggestions.
     history = replays.load_history(_window(form))
-    result, charts, changes = _evidence(form, active, valid=valid, history=history)
+    result, charts, changes, examples = _evidence(form, active, valid=valid, history=history)
     return render_template(
         "admin/policy.html", form=form, active=active, replay=result, charts=charts,
-        changes=changes, suggestions=suggestions.suggest(history=history),
+        changes=changes, examples=examples, suggestions=suggestions.suggest(history=history),
         waiting=versions.waiting_count(), proposal_valid=valid,
     ), status
 
@@ -105,9 +105,9 @@ def policy_replay():
     valid = form.validate() and _form_ok(form)
     if not valid:
         return render_template("admin/_replay_errors.html", form=form), 400
-    result, charts, changes = _evidence(form, active, valid=True)
+    result, charts, changes, examples = _evidence(form, active, valid=True)
     return render_template("admin/_replay.html", replay=result, charts=charts, changes=changes,
-                           active=active, form=form)
+                           examples=examples, active=active, form=form)
 
 
 def _with_suggestions(thresholds: dict, window: str) -> dict:

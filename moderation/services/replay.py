@@ -4,7 +4,7 @@ and compare both with what moderators decided. The evidence behind the policy ed
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,6 +90,7 @@ class History:
 
     values: np.ndarray
     verdict: np.ndarray
+    ids: np.ndarray | None = None  # comment ids, row for row, for showing examples
 
     def __post_init__(self):
         if self.values.ndim != 2 or self.values.shape[1] != len(LABELS):
@@ -119,6 +120,9 @@ class Replay:
     moved: dict[str, dict[str, int]]  # band now -> band proposed -> comments
     histograms: dict[str, LabelHistogram]
     seconds: float
+    # A few comment ids per consequential move, for the admin to read: "into_reject" (newly
+    # in the reject band) and "into_approve" (newly published without review).
+    examples: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _known(window: str) -> str:
@@ -145,7 +149,7 @@ def load_history(window: str = "30d", now: datetime | None = None) -> History:
         else_=UNDECIDED,
     )
     query = (
-        db.select(*(getattr(Score, label) for label in LABELS), verdict)
+        db.select(*(getattr(Score, label) for label in LABELS), verdict, Comment.id)
         .select_from(Comment)
         .join(Score, db.and_(
             Score.comment_id == Comment.id,
@@ -167,7 +171,9 @@ def load_history(window: str = "30d", now: datetime | None = None) -> History:
     if not rows:
         return History.empty()
     table = np.array(rows, dtype=float)
-    return History(values=table[:, :len(LABELS)], verdict=table[:, len(LABELS)].astype(np.int8))
+    # Ids are below 2^31, exact in a float64.
+    return History(values=table[:, :len(LABELS)], verdict=table[:, len(LABELS)].astype(np.int8),
+                   ids=table[:, len(LABELS) + 1].astype(np.int64))
 
 
 def histograms(history: History) -> dict[str, LabelHistogram]:
@@ -217,4 +223,43 @@ def replay(proposed: Any, current: Any, window: str = "30d", now: datetime | Non
         moved=moved,
         histograms=histograms(history),
         seconds=time.perf_counter() - started,
+        examples=_examples(history, codes_now, codes_proposed),
     )
+
+
+EXAMPLES = 5
+DISAGREEING = 3
+
+
+def _examples(history: History, codes_now: np.ndarray, codes_proposed: np.ndarray
+              ) -> dict[str, list[int]]:
+    """Up to EXAMPLES ids per move an admin should read before saving: first up to
+    DISAGREEING of the comments a moderator decided the other way (the cost of the change),
+    then the others, each spread evenly over the move so the sample is not just its extremes."""
+    if history.ids is None or not len(history):
+        return {}
+    found = {}
+    for name, code, disagreeing in (("into_reject", 2, APPROVED), ("into_approve", 0, REJECTED)):
+        moving = np.flatnonzero((codes_now != code) & (codes_proposed == code))
+        against = moving[history.verdict[moving] == disagreeing]
+        first = _spread(against, DISAGREEING)
+        rest = _spread(np.setdiff1d(moving, first, assume_unique=True), EXAMPLES - len(first))
+        found[name] = [int(history.ids[index]) for index in np.concatenate((first, rest))]
+    return found
+
+
+def _spread(indices: np.ndarray, count: int) -> np.ndarray:
+    if count <= 0 or not len(indices):
+        return indices[:0]
+    return indices[np.linspace(0, len(indices) - 1, min(count, len(indices))).astype(int)]
+
+
+def example_comments(result: Replay) -> dict[str, list[Comment]]:
+    """The comments behind result.examples, in one query, in the same order."""
+    wanted = {comment_id for ids in result.examples.values() for comment_id in ids}
+    if not wanted:
+        return {name: [] for name in result.examples}
+    found = {comment.id: comment for comment in db.session.execute(
+        db.select(Comment).where(Comment.id.in_(wanted))).scalars()}
+    return {name: [found[comment_id] for comment_id in ids if comment_id in found]
+            for name, ids in result.examples.items()}

@@ -178,3 +178,42 @@ def test_a_nan_score_counts_as_missing_in_both_band_and_band_codes():
     assert policies.BAND_CODES[policies.band_codes(row, policy)[0]] is Band.QUEUE
     assert policies.risk(labels, policy) == 0.5 == policies.risk_values(row, policy)[0]
     assert policies.band({"toxicity": float("nan")}, policy) is Band.APPROVE
+
+
+def test_examples_show_moves_a_moderator_disagreed_with_first():
+    # Toxicity 0.81..0.89 move into the reject band when it opens at 0.80; the 0.86 one was
+    # approved by a moderator (the cost of the change) and leads, then four spread evenly.
+    scores = [0.81, 0.82, 0.83, 0.84, 0.85, 0.86, 0.87, 0.88, 0.89, 0.10]
+    values = np.full((len(scores), len(LABELS)), np.nan)
+    values[:, 0] = scores
+    verdict = np.zeros(len(scores), dtype=np.int8)
+    verdict[5] = 1
+    ids = np.arange(101, 101 + len(scores))
+    history = History(values=values, verdict=verdict, ids=ids)
+    current = SimpleNamespace(thresholds=policies.default_thresholds(), reject_action="hold")
+    stricter = policies.default_thresholds()
+    stricter["toxicity"]["reject"] = 0.80
+    proposed = SimpleNamespace(thresholds=stricter, reject_action="hold")
+
+    result = replay(proposed, current, window="all", history=history)
+
+    assert result.examples["into_reject"] == [106, 101, 103, 105, 109]
+    assert result.examples["into_approve"] == []
+
+
+def test_examples_leave_room_for_moves_moderators_agreed_with():
+    scores = [0.81 + index / 100 for index in range(9)]
+    values = np.full((len(scores), len(LABELS)), np.nan)
+    values[:, 0] = scores
+    verdict = np.array([1, 1, 1, 1, 1, 1, -1, -1, 0], dtype=np.int8)
+    history = History(values=values, verdict=verdict, ids=np.arange(1, 10))
+    current = SimpleNamespace(thresholds=policies.default_thresholds(), reject_action="hold")
+    stricter = policies.default_thresholds()
+    stricter["toxicity"]["reject"] = 0.80
+    proposed = SimpleNamespace(thresholds=stricter, reject_action="hold")
+
+    chosen = replay(proposed, current, window="all", history=history).examples["into_reject"]
+
+    # Three of the six moderator-approved ones, spread (ids 1, 3, 6), then two of the rest:
+    # ids 2, 4, 5, 7, 8, 9 spread over two picks: the first and the last.
+    assert chosen == [1, 3, 6, 2, 9]

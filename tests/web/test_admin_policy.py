@@ -238,6 +238,10 @@ def test_the_preview_replays_the_proposal_on_history(app, admin_client, history)
     assert _cell(html, "data-recall") == "100.0%"
     assert 'data-queue-removed="0.5000"' in html
     assert "toxicity reject at: 0.90 → 0.80" in html
+    examples = re.search(r'data-examples="into_reject".*?</details>', html, re.S).group(0)
+    assert "Newly in the reject band: 1 comment" in examples
+    assert "Comment [toxicity=0.85]" in examples and "moderator rejected" in examples
+    assert 'data-examples="into_approve"' not in html  # nothing newly published
     assert html.count("<svg") == 1  # toxicity: the only label these comments have
     assert "No comment in this window has a score for severe toxicity, obscene, threat" in html
     assert [policy.version for policy in all_versions(app)] == [1]  # a preview saves nothing
