@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from moderation import wordmatch
 from moderation.admin.base import bp
 from moderation.admin.forms_words import RemoveWordForm, TryForm, WordForm
 from moderation.extensions import db
@@ -15,8 +16,8 @@ def _page(form: WordForm | None = None, status: int = 200):
     if trial.text.data:
         if trial.validate():
             found = word_lists.find(trial.text.data)
-            sample = {"matches": found, "pieces": word_lists.pieces(trial.text.data, found),
-                      "summary": word_lists.summary(found)}
+            sample = {"matches": found, "pieces": wordmatch.pieces(trial.text.data, found),
+                      "summary": wordmatch.summary(found)}
         elif status == 200:
             status = 400
     return render_template(

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from moderation import wordmatch
 from moderation.extensions import db
 from moderation.queue.forms import (
     MATCHING_LIMIT,
@@ -71,8 +72,8 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
         label_scores=queues.label_scores,
         # Banned and suspect words in each card's text, marked where they are.
         word_hits=words.matches_for(comments),
-        word_pieces=words.pieces,
-        word_summary=words.summary,
+        word_pieces=wordmatch.pieces,
+        word_summary=wordmatch.summary,
         reasons=REASON_CHOICES,
         undo=undo,
         matching_limit=MATCHING_LIMIT,

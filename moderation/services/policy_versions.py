@@ -14,6 +14,7 @@ from moderation.models import LABELS, Article, Band, Comment, CommentState, Poli
 from moderation.services import authors, words
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
+from moderation.wordmatch import Matcher
 
 # What re-banding may move: comments waiting for a moderator. Pending ones are banded by the
 # worker under whichever version is active when it scores them.
@@ -201,7 +202,7 @@ def reband_waiting(policy: Policy, *, batch: int = 500) -> RebandOutcome:
 
 
 def _reband_one(comment: Comment, score: Score, policy: Policy, outcome: RebandOutcome,
-                word_lists: words.Matcher) -> bool:
+                word_lists: Matcher) -> bool:
     labels = score.labels
     band, note = words.adjust_band(policies.band(labels, policy), comment.body, using=word_lists)
     target = policies.state_for(band, policy, premoderate=_must_wait(comment, band))

@@ -3,10 +3,12 @@ and every match is a span of the text as the reader wrote it."""
 
 import pytest
 
+from moderation import wordmatch
 from moderation.extensions import db
 from moderation.models import AdminEvent, Band, Role, WordRule
 from moderation.services import words
-from moderation.services.words import Matcher, WordError, WordMatch
+from moderation.services.words import WordError
+from moderation.wordmatch import Matcher, WordMatch
 from tests.factories import make_user
 
 LISTS = Matcher([
@@ -106,7 +108,7 @@ def test_a_banned_word_inside_a_suspect_phrase_is_still_found():
     lists = Matcher([("fuck", "banned"), ("fuck you", "suspect")])
     assert [(match.kind, match.word) for match in lists.find("oh fuck you")] == [
         ("banned", "fuck"), ("suspect", "fuck you")]
-    pieces = words.pieces("oh fuck you", lists.find("oh fuck you"))
+    pieces = wordmatch.pieces("oh fuck you", lists.find("oh fuck you"))
     # Where they overlap the banned mark wins; the rest of the phrase keeps its own.
     assert [(piece.text, piece.kind) for piece in pieces] == [
         ("oh ", None), ("fuck", "banned"), (" you", "suspect")]
@@ -114,7 +116,7 @@ def test_a_banned_word_inside_a_suspect_phrase_is_still_found():
 
 def test_pieces_cut_at_a_window_too():
     text = "calm words then shit here"
-    pieces = words.pieces(text, LISTS.find(text), (5, 20))
+    pieces = wordmatch.pieces(text, LISTS.find(text), (5, 20))
     assert "".join(piece.text for piece in pieces) == text
     assert [(piece.start, piece.end, piece.kind) for piece in pieces] == [
         (0, 5, None), (5, 16, None), (16, 20, "banned"), (20, 25, None)]
