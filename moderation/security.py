@@ -28,6 +28,13 @@ def takes_uploads(path: str, method: str) -> bool:
     return method == "POST" and path in UPLOAD_PATHS
 
 
+def _signed_in_admin() -> bool:
+    """From the session cookie alone, so nobody else gets a large body read at all."""
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated and current_user.is_admin)
+
+
 class UploadRequest(Request):
     """The import's upload may be as big as MODERATION_IMPORT_MAX_BYTES; every other request
     keeps MAX_CONTENT_LENGTH. Decided here, on the request itself, because the CSRF check reads
@@ -35,7 +42,8 @@ class UploadRequest(Request):
 
     @property
     def max_content_length(self) -> int | None:
-        if self._max_content_length is None and takes_uploads(self.path, self.method):
+        if (self._max_content_length is None and takes_uploads(self.path, self.method)
+                and _signed_in_admin()):
             return int(current_app.config["MODERATION_IMPORT_MAX_BYTES"]) + UPLOAD_OVERHEAD
         return super().max_content_length
 
