@@ -19,8 +19,10 @@ from moderation.models import Role, utcnow
 
 
 def register(app: Flask) -> None:
+    from moderation.cli_policy import policy_cli
+
     for command in (create_user, seed_demo, worker, score, rescore, serve, import_decisions,
-                    evaluate):
+                    evaluate, policy_cli):
         app.cli.add_command(command)
 
 

@@ -182,23 +182,34 @@ def reband_waiting(policy: Policy, *, batch: int = 500) -> RebandOutcome:
     outcome = RebandOutcome()
     word_lists = words.matcher()
     last_id = 0
-    while True:
-        rows = db.session.execute(
-            db.select(Comment, Score)
-            .join(Score, db.and_(Score.comment_id == Comment.id,
-                                 Score.scorer_name == Comment.scorer_name,
-                                 Score.scorer_version == Comment.scorer_version))
-            .where(Comment.state.in_(WAITING), Comment.scored_at.is_not(None),
-                   Comment.id > last_id)
-            .order_by(Comment.id).limit(batch)
-        ).all()
-        if not rows:
-            return outcome
-        for comment, score in rows:
-            last_id = comment.id
-            outcome.considered += 1
-            outcome.moved += _reband_one(comment, score, policy, outcome, word_lists)
-        db.session.flush()
+    while (last_id := reband_batch(policy, outcome, after_id=last_id, limit=batch,
+                                   word_lists=word_lists)) is not None:
+        pass
+    return outcome
+
+
+def reband_batch(policy: Policy, outcome: RebandOutcome, *, after_id: int, limit: int,
+                 word_lists: Matcher | None = None) -> int | None:
+    """Re-band the next `limit` waiting comments after `after_id` (keyset order), adding to
+    `outcome`; the last id seen, or None when there were none left. The command line commits
+    between batches; the web request runs them all in one transaction."""
+    word_lists = word_lists if word_lists is not None else words.matcher()
+    rows = db.session.execute(
+        db.select(Comment, Score)
+        .join(Score, db.and_(Score.comment_id == Comment.id,
+                             Score.scorer_name == Comment.scorer_name,
+                             Score.scorer_version == Comment.scorer_version))
+        .where(Comment.state.in_(WAITING), Comment.scored_at.is_not(None),
+               Comment.id > after_id)
+        .order_by(Comment.id).limit(limit)
+    ).all()
+    if not rows:
+        return None
+    for comment, score in rows:
+        outcome.considered += 1
+        outcome.moved += _reband_one(comment, score, policy, outcome, word_lists)
+    db.session.flush()
+    return rows[-1][0].id
 
 
 def _reband_one(comment: Comment, score: Score, policy: Policy, outcome: RebandOutcome,

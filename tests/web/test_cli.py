@@ -8,12 +8,14 @@ from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Role, Score, User
 from tests.factories import make_article, make_comment
 
-COMMANDS = ("create-user", "seed-demo", "worker", "score", "rescore", "serve")
+COMMANDS = ("create-user", "seed-demo", "worker", "score", "rescore", "serve",
+            "import-decisions", "evaluate", "policy", "policy show", "policy versions",
+            "policy reband")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_explains_itself(runner, command):
-    result = runner.invoke(args=[command, "--help"])
+    result = runner.invoke(args=[*command.split(), "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.output and "--help" in result.output
 
