@@ -7,7 +7,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from moderation.services import audit
-from moderation.services.decide import REASONS
 from moderation.validators import no_binary, strip
 
 ACTION_LABELS = {"approved": "Approved", "rejected": "Rejected", "queued": "Queued",
@@ -49,9 +48,9 @@ class DecisionFilterForm(Form):
         invalid_choice_message=f"Unknown action: use one of {', '.join(audit.ACTIONS)}.")
     reason = SelectField(
         "Reason", choices=[SelectChoice("", "Any")]
-        + [SelectChoice(value, label) for value, label in REASONS.items()],
+        + [SelectChoice(value, label) for value, label in audit.LOG_REASONS.items()],
         validators=[Optional()],
-        invalid_choice_message=f"Unknown reason: use one of {', '.join(REASONS)}.")
+        invalid_choice_message=f"Unknown reason: use one of {', '.join(audit.LOG_REASONS)}.")
     article = StringField(
         "Article", filters=[strip],
         validators=[Optional(), no_binary,

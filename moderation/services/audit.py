@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Decision, Policy, Score, User
-from moderation.services.decide import REASONS, UNDO
+from moderation.services.decide import IMPORTED, REASONS, UNDO
 
 # What the log calls a decision: the state it moved the comment to, or an undo.
 ACTIONS = {
@@ -37,6 +37,18 @@ class AuditError(ValueError):
     """A filter or page link that cannot be used; the message says which and why."""
 
 
+# What the log can be filtered by: moderators' reason codes, and the reasons the system writes
+# (a key ending in ":" matches every band after it: "band:reject", "band:queue" ...).
+SYSTEM_REASONS = {
+    IMPORTED: "Imported history",
+    "band:": "Banded by the scoring worker",
+    "reband:": "Re-banded after a policy change",
+    "rescore:": "Rescored",
+    "unscored": "Scorer failed (queued unscored)",
+}
+LOG_REASONS = {**REASONS, **SYSTEM_REASONS}
+
+
 @dataclass(frozen=True)
 class DecisionFilter:
     moderator: str | None = None  # a username, or AUTOMATIC
@@ -50,9 +62,9 @@ class DecisionFilter:
         if self.action is not None and self.action not in ACTIONS:
             raise AuditError(f"Unknown action {self.action!r}: use one of "
                              f"{', '.join(ACTIONS)}.")
-        if self.reason is not None and self.reason not in REASONS:
+        if self.reason is not None and self.reason not in LOG_REASONS:
             raise AuditError(f"Unknown reason {self.reason!r}: use one of "
-                             f"{', '.join(REASONS)}.")
+                             f"{', '.join(LOG_REASONS)}.")
         if self.since and self.until and self.since > self.until:
             raise AuditError("The start of the date range is after its end.")
 
@@ -91,7 +103,9 @@ def _conditions(decision_filter: DecisionFilter) -> list:
     elif decision_filter.action:
         conditions.append(Decision.to_state == ACTIONS[decision_filter.action])
         conditions.append(db.or_(Decision.reason.is_(None), Decision.reason != UNDO))
-    if decision_filter.reason:
+    if decision_filter.reason and decision_filter.reason.endswith(":"):
+        conditions.append(Decision.reason.startswith(decision_filter.reason, autoescape=True))
+    elif decision_filter.reason:
         conditions.append(Decision.reason == decision_filter.reason)
     if decision_filter.article:
         article_id = db.session.execute(

@@ -291,3 +291,10 @@ def test_an_admin_may_upload_more_than_the_site_wide_body_limit(app, admin_clien
     response = upload(admin_client, "text,decision\n" + "a fine remark,yes\n" * rows)
     assert response.status_code == 303
     assert counts(app)["Comment"] == rows
+
+
+def test_the_decision_log_filters_imported_history(app, admin_client, harbour):
+    assert upload(admin_client, GOOD).status_code == 303
+    page = admin_client.get("/decisions/?reason=imported").get_data(as_text=True)
+    assert page.count("imported from history.csv") == 3
+    assert "Imported history" in page  # the filter's own label

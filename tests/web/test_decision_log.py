@@ -115,6 +115,11 @@ def test_the_log_shows_every_decision_newest_first_with_who_what_and_why(moderat
     ("reason=spam", ["maria_rejects_scam"]),
     ("reason=harassment", ["maria_rejects_abusive"]),
     ("reason=threat", []),
+    # What the system wrote: every band the worker chose, and a scorer failure.
+    ("reason=band:", ["policy_holds_abusive", "policy_queues_middling", "policy_approves_kind",
+                      "policy_queues_scam"]),
+    ("reason=unscored", ["system_queues_choked"]),
+    ("reason=imported", []),
     ("article=bridge-vote", ["maria_rejects_scam", "maria_undoes_scam", "policy_queues_scam",
                              "system_queues_choked"]),
     ("moderator=maria&article=harbour-plan", ["maria_rejects_abusive"]),
