@@ -21,7 +21,7 @@ def show(version: int | None) -> None:
     from moderation.services import policy as policies
     from moderation.services import policy_versions as versions
 
-    policy = versions.by_version(version) if version else policies.active_policy()
+    policy = versions.by_version(version) if version is not None else policies.active_policy()
     if policy is None:
         raise click.ClickException(f"There is no policy version {version}.")
     state = "active" if policy.active else "inactive"
@@ -29,10 +29,12 @@ def show(version: int | None) -> None:
                f"{'hold for review' if policy.reject_action == 'hold' else 'reject'}")
     click.echo(f"{'label':<18}{'on':<5}{'approve <':>10}{'reject >=':>11}")
     for label in LABELS:
-        rule = policy.thresholds.get(label, {})
+        rule = policy.thresholds.get(label)
+        if not rule:  # a label the version never mentions counts as off
+            click.echo(f"{label:<18}{'off':<5}{'—':>10}{'—':>11}")
+            continue
         click.echo(f"{label:<18}{'on' if rule.get('enabled', True) else 'off':<5}"
-                   f"{rule.get('approve', float('nan')):>10.2f}"
-                   f"{rule.get('reject', float('nan')):>11.2f}")
+                   f"{rule['approve']:>10.2f}{rule['reject']:>11.2f}")
     db.session.rollback()
 
 
@@ -42,7 +44,10 @@ def list_versions() -> None:
     from moderation.services import policy_versions as versions
 
     history = versions.versions()
-    for policy, older in zip(history, history[1:] + [None], strict=True):
+    if not history:
+        click.echo("No policy versions yet (the first is made by `flask db upgrade`).")
+        return
+    for policy, older in zip(history, [*history[1:], None], strict=True):
         who = policy.created_by.username if policy.created_by else "system"
         marker = "*" if policy.active else " "
         click.echo(f"{marker} v{policy.version}  {policy.created_at:%Y-%m-%d %H:%M}  {who}: "
@@ -77,6 +82,13 @@ def reband(batch_size: int) -> None:
             if last_id is None:
                 break
             bar.update(outcome.considered - before)
+            if policies.active_policy().id != policy.id:
+                # Someone saved or re-activated a version meanwhile: banding on under the old
+                # one would undo theirs. What is done so far is committed and consistent.
+                raise click.ClickException(
+                    f"The active policy changed during the run (now v"
+                    f"{policies.active_policy().version}); stopped after {outcome.considered} "
+                    f"comments ({outcome.moved} moved). Run the command again.")
     click.echo(f"{outcome.moved} of {outcome.considered} comments changed state"
                + (f"; {outcome.conflicts} decided meanwhile and kept" if outcome.conflicts
                   else "") + ".")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moderation.extensions import db
-from moderation.models import Band, Comment, CommentState, Decision, Role
+from moderation.models import Band, Comment, CommentState, Decision, Role, User
 from moderation.scoring import ScoredText, ScorerIdentity
 from moderation.services import pipeline, policy_versions
 from moderation.services import policy as policies
@@ -62,3 +62,51 @@ def test_reband_moves_waiting_comments_in_batches_with_a_progress_bar(app, runne
         reasons = db.session.execute(
             db.select(Decision.reason).where(Decision.comment_id.in_(ids))).scalars().all()
         assert sorted(reasons) == ["reband:reject", "reband:reject"]
+
+
+def test_reband_stops_when_another_admin_changes_the_policy_mid_run(app, runner, monkeypatch):
+    with app.app_context():
+        article = make_article()
+        for value in (0.85, 0.86, 0.87):
+            comment = make_comment(article, f"[toxicity={value}]", state=CommentState.QUEUED)
+            now = pipeline.utcnow()
+            pipeline.store_score(comment.id, ScorerIdentity("fake", "1"),
+                                 ScoredText(labels={"toxicity": value}), now)
+            comment.scored_at, comment.scorer_name, comment.scorer_version = now, "fake", "1"
+        db.session.commit()
+    save_stricter(app)
+    real_batch = policy_versions.reband_batch
+    batches = []
+
+    def batch_then_reactivate_v1(*args, **kwargs):
+        last = real_batch(*args, **kwargs)
+        batches.append(last)
+        if len(batches) == 1:  # another admin puts version 1 back after the first batch
+            admin = db.session.execute(
+                db.select(User).where(User.username == "ada")).scalar_one()
+            policy_versions.reactivate(1, actor=admin)
+        return last
+
+    monkeypatch.setattr(policy_versions, "reband_batch", batch_then_reactivate_v1)
+    result = runner.invoke(args=["policy", "reband", "--batch-size", "1"])
+
+    assert result.exit_code == 1
+    assert "The active policy changed during the run (now v3); stopped after 1" in result.output
+    assert len(batches) == 1
+    with app.app_context():
+        states = db.session.execute(
+            db.select(Comment.state).order_by(Comment.id)).scalars().all()
+        assert states == [CommentState.HELD, CommentState.QUEUED, CommentState.QUEUED]
+
+
+def test_show_and_versions_on_odd_policies(app, runner):
+    with app.app_context():
+        policy = policies.active_policy()
+        thresholds = dict(policy.thresholds)
+        del thresholds["threat"]
+        policy.thresholds = thresholds
+        db.session.commit()
+    shown = runner.invoke(args=["policy", "show"]).output
+    assert "threat            off           —          —" in shown
+    missing = runner.invoke(args=["policy", "show", "0"])
+    assert missing.exit_code == 1 and "There is no policy version 0." in missing.output
