@@ -151,40 +151,39 @@ def login(client, username: str, password: str):
     return client.post("/login", data={"username": username, "password": password})
 
 
-@pytest.fixture
-def moderator(app) -> int:
-    from tests.factories import make_user
-
-    with app.app_context():
-        user = make_user("maria")
-        db.session.commit()
-        return user.id
-
-
-@pytest.fixture
-def moderator_client(client, moderator):
-    from tests.factories import PASSWORD
-
-    response = login(client, "maria", PASSWORD)
-    assert response.status_code == 302, response.data
-    return client
-
-
-@pytest.fixture
-def admin(app) -> int:
+def _staff(app, username: str, role_name: str) -> int:
     from moderation.models import Role
     from tests.factories import make_user
 
     with app.app_context():
-        user = make_user("ada", role=Role.ADMIN)
+        user = make_user(username, role=Role(role_name))
         db.session.commit()
         return user.id
 
 
-@pytest.fixture
-def admin_client(client, admin):
+def _signed_in(client, username: str):
     from tests.factories import PASSWORD
 
-    response = login(client, "ada", PASSWORD)
+    response = login(client, username, PASSWORD)
     assert response.status_code == 302, response.data
     return client
+
+
+@pytest.fixture
+def moderator(app) -> int:
+    return _staff(app, "maria", "moderator")
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    return _signed_in(client, "maria")
+
+
+@pytest.fixture
+def admin(app) -> int:
+    return _staff(app, "ada", "admin")
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    return _signed_in(client, "ada")
