@@ -84,7 +84,8 @@ def policy():
     if request.args.get("use") == "suggestions":
         form = PolicyForm(meta={"csrf": False})
         form.window.data = request.args.get("window", "30d")
-        form.fill(_with_suggestions(active.thresholds, _window(form)), active.reject_action)
+        found = suggestions.suggest(window=_window(form))
+        form.fill(suggestions.filled_in(active.thresholds, found), active.reject_action)
     elif "reject_action" in request.args:
         form = _preview_form()
         if not form.validate():
@@ -108,17 +109,6 @@ def policy_replay():
     result, charts, changes, examples = _evidence(form, active, valid=True)
     return render_template("admin/_replay.html", replay=result, charts=charts, changes=changes,
                            examples=examples, active=active, form=form)
-
-
-def _with_suggestions(thresholds: dict, window: str) -> dict:
-    filled = {label: dict(rule) for label, rule in thresholds.items()}
-    for suggestion in suggestions.suggest(window=window):
-        rule = filled.setdefault(suggestion.label, {"enabled": True})
-        if suggestion.reject is not None:
-            rule["reject"] = suggestion.reject
-        if suggestion.approve is not None and suggestion.approve < rule["reject"]:
-            rule["approve"] = suggestion.approve
-    return filled
 
 
 @bp.post("/policy")

@@ -151,3 +151,20 @@ def _suggest_label(label: str, column: np.ndarray, verdict: np.ndarray, precisio
 
 def _percent(share: float) -> str:
     return f"{share * 100:g}%"  # 0.95 -> "95%", 0.995 -> "99.5%"
+
+
+def filled_in(thresholds: dict, found: list[LabelSuggestion]) -> dict:
+    """`thresholds` with each suggestion put in where there is one. The result stays a valid
+    policy: where a suggested reject threshold falls to or below the approve one kept from
+    before, that approve threshold comes down to just under it."""
+    filled = {label: dict(rule) for label, rule in thresholds.items()}
+    for suggestion in found:
+        rule = filled.setdefault(suggestion.label, {"enabled": True, "approve": 0.0,
+                                                    "reject": 1.0})
+        if suggestion.reject is not None:
+            rule["reject"] = suggestion.reject
+        if suggestion.approve is not None and suggestion.approve < rule["reject"]:
+            rule["approve"] = suggestion.approve
+        elif rule["approve"] >= rule["reject"]:
+            rule["approve"] = max(0.0, round(rule["reject"] - 0.01, 2))
+    return filled

@@ -87,3 +87,20 @@ def test_suggestions_read_the_database_when_given_no_history(ctx):
     found = suggest(window="all")
     assert len(found) == len(LABELS)
     assert all(item.reject is None and item.reason for item in found)
+
+
+def test_filled_in_takes_what_is_suggested_and_keeps_the_rest():
+    from moderation.services import policy as policies
+    from moderation.services.suggest import LabelSuggestion, filled_in
+
+    found = [
+        LabelSuggestion("toxicity", 80, 0.48, 42, 0.95, 0.47, 37, 1.0, None),
+        LabelSuggestion("insult", 80, 0.20, 40, 0.96, None, 0, None, "no approve threshold"),
+        LabelSuggestion("threat", 0, None, 0, None, None, 0, None, "No decided comment ..."),
+    ]
+    filled = filled_in(policies.default_thresholds(), found)
+
+    assert (filled["toxicity"]["approve"], filled["toxicity"]["reject"]) == (0.47, 0.48)
+    # Reject from 0.20 with no approve suggestion: approve comes down from 0.30 to 0.19.
+    assert (filled["insult"]["approve"], filled["insult"]["reject"]) == (0.19, 0.20)
+    assert filled["threat"] == policies.default_thresholds()["threat"]
