@@ -183,26 +183,16 @@ def _score_line(text, scored, policy, identity) -> dict:
               help="Band comments nobody has decided yet under the active policy.")
 def rescore(article_slug, states, since: datetime | None, unscored, limit, batch_size, reband):
     """Score existing comments again with the configured scorer (all, or a filter)."""
-    from moderation.rescoring import rescore as run_rescore
     from moderation.scoring import ScorerError
     from moderation.services.rescore import RescoreFilter, matching_ids
-    from moderation.services.scorer import scorer_choice
 
     ids = matching_ids(RescoreFilter(article_slug, tuple(states), since, unscored, limit))
     db.session.rollback()  # no transaction stays open while the model loads
     if not ids:
         click.echo("No comments match.")
         return
-    choice = scorer_choice()
-    click.echo(f"Rescoring {len(ids)} comments with {choice.scorer.identity.name}", err=True)
     try:
-        choice.scorer.load()
-        with click.progressbar(length=len(ids), label="Rescoring", file=sys.stderr) as bar:
-            outcome = run_rescore(
-                ids, choice.scorer, batch_size=batch_size, reband=reband,
-                lease_seconds=float(current_app.config["MODERATION_LEASE_SECONDS"]),
-                on_batch=bar.update,
-            )
+        outcome = _score_with_progress(ids, "Rescoring", batch_size=batch_size, reband=reband)
     except ScorerError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Rescored {outcome.scored} comments; {outcome.moved} moved to a new band"
@@ -291,22 +281,29 @@ def import_decisions(file: Path, username: str, delimiter: str | None, no_score:
     _score_imported(ids)
 
 
-def _score_imported(ids: list[int]) -> None:
-    """The rescoring machinery without re-banding: scores are stored, decided states kept."""
+def _score_with_progress(ids: list[int], label: str, *, batch_size: int, reband: bool):
+    """Score these comments with the configured scorer, a progress bar on stderr (stdout stays
+    for results). ScorerError when the model cannot load or score."""
     from moderation.rescoring import rescore as run_rescore
-    from moderation.scoring import ScorerError
     from moderation.services.scorer import scorer_choice
 
     choice = scorer_choice()
-    click.echo(f"Scoring them with {choice.scorer.identity.name}", err=True)
+    click.echo(f"{label} {len(ids)} comments with {choice.scorer.identity.name}", err=True)
+    choice.scorer.load()
+    with click.progressbar(length=len(ids), label=label, file=sys.stderr) as bar:
+        return run_rescore(
+            ids, choice.scorer, batch_size=batch_size, reband=reband,
+            lease_seconds=float(current_app.config["MODERATION_LEASE_SECONDS"]),
+            on_batch=bar.update,
+        )
+
+
+def _score_imported(ids: list[int]) -> None:
+    """The rescoring machinery without re-banding: scores are stored, decided states kept."""
+    from moderation.scoring import ScorerError
+
     try:
-        choice.scorer.load()
-        with click.progressbar(length=len(ids), label="Scoring", file=sys.stderr) as bar:
-            outcome = run_rescore(
-                ids, choice.scorer, batch_size=64, reband=False,
-                lease_seconds=float(current_app.config["MODERATION_LEASE_SECONDS"]),
-                on_batch=bar.update,
-            )
+        outcome = _score_with_progress(ids, "Scoring", batch_size=64, reband=False)
     except ScorerError as error:
         raise click.ClickException(f"The import is saved, but scoring failed ({error}); the "
                                    "scoring worker will score them later.") from None

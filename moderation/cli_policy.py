@@ -43,16 +43,16 @@ def list_versions() -> None:
     """Every version, newest first, with who saved it, when, why and what changed."""
     from moderation.services import policy_versions as versions
 
-    history = versions.versions()
+    history = versions.history()
     if not history:
         click.echo("No policy versions yet (the first is made by `flask db upgrade`).")
         return
-    for policy, older in zip(history, [*history[1:], None], strict=True):
+    for policy, changes in history:
         who = policy.created_by.username if policy.created_by else "system"
         marker = "*" if policy.active else " "
         click.echo(f"{marker} v{policy.version}  {policy.created_at:%Y-%m-%d %H:%M}  {who}: "
                    f"{policy.note}")
-        for change in versions.diff(older, policy):
+        for change in changes:
             click.echo(f"      {change.describe()}")
     db.session.rollback()
 

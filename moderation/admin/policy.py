@@ -129,9 +129,14 @@ def save_policy():
         db.session.rollback()
         form.form_errors.append(str(problem))
         return _render_editor(form, status=400)
+    return _activated(saved, f"Policy version {saved.version} is active. New comments are "
+                             "banded by it.", reband=form.reband.data)
+
+
+def _activated(saved, message: str, *, reband: bool):
+    """Commit the new active version, re-band the queue if asked (its own commit), say so."""
     db.session.commit()
-    message = f"Policy version {saved.version} is active. New comments are banded by it."
-    if form.reband.data:
+    if reband:
         message += " " + _reband(saved)
     flash(message, "info")
     return redirect(url_for("admin.policy_versions"), code=303)
@@ -149,12 +154,7 @@ def _reband(saved) -> str:
 
 @bp.get("/policy/versions")
 def policy_versions():
-    history = versions.versions()
-    changes = {
-        policy.id: versions.diff(older, policy)
-        for policy, older in zip(history, history[1:] + [None], strict=True)
-    }
-    return render_template("admin/policy_versions.html", history=history, changes=changes,
+    return render_template("admin/policy_versions.html", history=versions.history(),
                            form=ActivateForm(), waiting=versions.waiting_count())
 
 
@@ -171,9 +171,5 @@ def activate_policy(version):
         db.session.rollback()
         flash(str(problem), "error")
         return redirect(url_for("admin.policy_versions"), code=303)
-    db.session.commit()
-    message = f"Version {version} is active again, as version {saved.version}."
-    if form.reband.data:
-        message += " " + _reband(saved)
-    flash(message, "info")
-    return redirect(url_for("admin.policy_versions"), code=303)
+    return _activated(saved, f"Version {version} is active again, as version {saved.version}.",
+                      reband=form.reband.data)

@@ -111,6 +111,13 @@ def versions() -> list[Policy]:
     return list(db.session.execute(db.select(Policy).order_by(Policy.version.desc())).scalars())
 
 
+def history() -> list[tuple[Policy, list[Change]]]:
+    """Every version, newest first, each with what changed from the version before it."""
+    newest_first = versions()
+    return [(policy, diff(older, policy))
+            for policy, older in zip(newest_first, [*newest_first[1:], None], strict=True)]
+
+
 def by_version(version: int) -> Policy | None:
     return db.session.execute(
         db.select(Policy).where(Policy.version == version)

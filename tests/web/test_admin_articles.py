@@ -127,8 +127,11 @@ def test_saving_unchanged_settings_changes_and_logs_nothing(app, admin_client, s
 
 
 def test_an_unknown_article_is_a_404(app, admin_client):
-    assert settings(admin_client, 999999, comments_open=False,
-                    premoderate=False).status_code == 404
+    response = settings(admin_client, 999999, comments_open=False, premoderate=False)
+    assert response.status_code == 404
+    assert "There is no such article." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(AdminEvent.id))).scalar_one() == 0
 
 
 def test_settings_need_the_form_s_csrf_token(app, admin_client, story):

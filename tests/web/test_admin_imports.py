@@ -216,8 +216,11 @@ def test_an_anonymous_client_cannot_make_the_server_read_a_large_upload(app, cli
     # 200 KB is over the site-wide 64 KiB limit and under the import limit: only a signed-in
     # admin gets the larger allowance, so this is refused before the body is parsed.
     big = "text,decision\n" + "a,yes\n" * 35_000
+    before = counts(app)
     response = upload(client, big)
     assert response.status_code == 413
+    assert "That was too large to accept." in response.get_data(as_text=True)
+    assert counts(app) == before
     small = upload(client, GOOD)
     assert small.status_code == 400  # read (it is small), then refused: no CSRF token
 

@@ -233,11 +233,15 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app):
     assert user_named(app, "ada").is_admin and not user_named(app, "bea").is_admin
 
 
-def test_an_unknown_user_is_a_404(admin_client):
-    for action in ("deactivate", "activate", "reset-password"):
-        assert admin_client.post(f"/admin/users/999999/{action}").status_code == 404
-    assert admin_client.post("/admin/users/999999/role",
-                             data={"role": "admin"}).status_code == 404
+def test_an_unknown_user_is_a_404(app, admin_client):
+    responses = [admin_client.post(f"/admin/users/999999/{action}")
+                 for action in ("deactivate", "activate", "reset-password")]
+    responses.append(admin_client.post("/admin/users/999999/role", data={"role": "admin"}))
+    for response in responses:
+        assert response.status_code == 404
+        assert "There is no such user." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(AdminEvent.id))).scalar_one() == 0
 
 
 # Re-authentication
