@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import detoxify_speed, pipeline_speed, queue_speed, replay_speed
+from bench import detoxify_speed, offline_scoring, pipeline_speed, queue_speed, replay_speed
 from bench.corpus import texts
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -54,6 +54,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         print("embedded model ...", flush=True)
         report["embedded"] = embedded_speed()
+        print("offline composite: speed, swear-free harm devset, OLID site model ...",
+              flush=True)
+        report["composite"] = offline_scoring.run(Path(workdir))
         print("pipeline (form posts + worker on SQLite) ...", flush=True)
         report["pipeline"] = pipeline_speed.run(Path(workdir))
         print("Detoxify bert-base (random weights) ...", flush=True)

@@ -1,4 +1,4 @@
-"""Screenshots of the site for the docs, from a real server and the real embedded model.
+"""Screenshots of the site for the docs, from a real server and the real offline composite.
 
     .venv/bin/python docs/make_screenshots.py
 
@@ -104,11 +104,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="moderation-screenshots-") as folder:
         path = Path(folder) / "demo.sqlite3"
         migrate(f"sqlite:///{path}")
-        app = browser_app(path)
+        app = browser_app(path, MODERATION_SCORER="composite",
+                          MODERATION_SCORE_TIMEOUT_SECONDS=120, MODERATION_WORKER_BATCH=128)
         seed_demo(app)
         with_history = import_olid_history(app, Path(folder))
         with serve(app) as served, sync_playwright() as playwright:
-            wait_until(lambda: all_scored(app), timeout=60, what="the worker to score the demo")
+            # The composite scores ~100 comments/s here: OLID's history takes a few minutes.
+            wait_until(lambda: all_scored(app), timeout=900, what="the worker to score the demo")
             describe(app)
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                  args=CHROMIUM_ARGS)

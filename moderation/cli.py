@@ -19,10 +19,11 @@ from moderation.models import Role, utcnow
 
 
 def register(app: Flask) -> None:
+    from moderation.cli_model import model_cli
     from moderation.cli_policy import policy_cli
 
     for command in (create_user, seed_demo, worker, score, rescore, serve, import_decisions,
-                    evaluate, policy_cli):
+                    evaluate, policy_cli, model_cli):
         app.cli.add_command(command)
 
 
@@ -113,10 +114,13 @@ def _read_texts(texts: tuple[str, ...], file) -> list[str]:
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"),
               help="Read one text per line from PATH ('-' for standard input).")
 def score(texts: tuple[str, ...], file) -> None:
-    """Score texts with the configured scorer; print one JSON object per line.
+    """Score texts as the worker would; print one JSON object per line.
 
-    Results are printed as each batch finishes, so a long file streams."""
+    The configured scorer with the admins' example sentences, the active site model, then the
+    word lists and the active policy. Results are printed as each batch finishes, so a long
+    file streams."""
     from moderation.scoring import ScorerError
+    from moderation.services import examples, site_models, words
     from moderation.services.scorer import scorer_choice
 
     collected = _read_texts(texts, file)
@@ -125,16 +129,35 @@ def score(texts: tuple[str, ...], file) -> None:
     choice = scorer_choice()
     click.echo(f"scorer: {choice.scorer.identity.name} ({choice.reason})", err=True)
     policy = _policy_for_scoring()
+    word_lists = _quietly(words.matcher, None)
     batches = [collected[start:start + 64] for start in range(0, len(collected), 64)]
     with click.progressbar(batches, label="Scoring", file=sys.stderr,
                            hidden=len(batches) == 1) as progress:
         for batch in progress:
             try:
+                _quietly(lambda: examples.sync(choice.scorer), False)
                 results = choice.scorer.score(batch)
             except ScorerError as error:
                 raise click.ClickException(str(error)) from None
+            results, site_model_id = _quietly(
+                lambda results=results: site_models.finish(results, choice.scorer.identity),
+                (results, None))
+            site_version = _quietly(lambda: site_models.active().version, None) \
+                if site_model_id else None
             for text, scored in zip(batch, results, strict=True):
-                click.echo(json.dumps(_score_line(text, scored, policy, choice.scorer.identity)))
+                click.echo(json.dumps(_score_line(text, scored, policy, choice.scorer.identity,
+                                                  word_lists, site_version)))
+
+
+def _quietly(step, fallback):
+    """A database step of `flask score`; on a database not migrated yet, the fallback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return step()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return fallback
 
 
 def _policy_for_scoring():
@@ -155,17 +178,24 @@ def _policy_for_scoring():
     return policy
 
 
-def _score_line(text, scored, policy, identity) -> dict:
+def _score_line(text, scored, policy, identity, word_lists=None, site_version=None) -> dict:
     from moderation.services import policy as policies
+    from moderation.services import words
 
+    band, words_note = policies.band(scored.labels, policy), None
+    if word_lists is not None:
+        band, words_note = words.adjust_band(band, text, using=word_lists)
     return {
         "text": text,
         "labels": {label: round(value, 6) for label, value in scored.labels.items()},
         "risk": round(policies.risk(scored.labels, policy), 6),
-        "band": policies.band(scored.labels, policy).value,
+        "band": band.value,
+        "words": words_note,
+        "close_to": {label: match.text for label, match in scored.matches.items()},
         "policy_version": policy.version,
         "scorer": identity.name,
         "scorer_version": identity.version,
+        "site_model_version": site_version,
     }
 
 

@@ -18,7 +18,7 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     # Scoring
-    "MODERATION_SCORER": "auto",  # auto | detoxify | embedded
+    "MODERATION_SCORER": "auto",  # auto | detoxify | composite | embedded
     "MODERATION_DETOXIFY_MODEL": "original",
     "MODERATION_DETOXIFY_CHECKPOINT": None,  # default: instance/detoxify/<model>.ckpt if present
     "MODERATION_DETOXIFY_HF_CONFIG": None,  # default: instance/detoxify/<model>/ if present
@@ -33,6 +33,10 @@ DEFAULTS = {
     "MODERATION_LOAD_TIMEOUT_SECONDS": 600,
     "MODERATION_RETRY_BASE_SECONDS": 15,
     "MODERATION_RETRY_MAX_SECONDS": 3600,
+    # Site models: the worker retrains after this many new decisions (0: only by hand, with
+    # `flask model train`), checking at most this often.
+    "MODERATION_SITE_MODEL_RETRAIN_EVERY": 0,
+    "MODERATION_SITE_MODEL_CHECK_SECONDS": 300,
     # Moderators
     "MODERATION_UNDO_SECONDS": 600,
     "MODERATION_DECISIONS_PER_PAGE": 50,

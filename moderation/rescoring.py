@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from moderation.extensions import db
 from moderation.models import OPEN_STATES, CommentState
 from moderation.scoring import Scorer
-from moderation.services import pipeline
+from moderation.services import examples, pipeline, site_models
 
 
 @dataclass
@@ -35,14 +35,17 @@ def rescore(ids: list[int], scorer: Scorer, *, batch_size: int, reband: bool,
         total.skipped += len(chunk) - len(claimed)
         if claimed:
             try:
+                examples.sync(scorer)
                 results = scorer.score([item.body for item in claimed])
             except Exception:
                 pipeline.release_claims(token)
                 db.session.commit()
                 raise
+            results, site_model_id = site_models.finish(results, scorer.identity)
             outcome = pipeline.apply_scores(
                 token, dict(zip((item.id for item in claimed), results, strict=True)),
                 scorer.identity, bandable=bandable, reason="rescore",
+                site_model_id=site_model_id,
             )
             db.session.commit()
             total.scored += outcome.banded + outcome.kept

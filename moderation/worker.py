@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 
 from flask import Flask
@@ -17,7 +18,7 @@ from flask import Flask
 from moderation.extensions import db
 from moderation.models import WorkerHeartbeat, utcnow
 from moderation.scoring import ScoredText, Scorer
-from moderation.services import pipeline
+from moderation.services import examples, pipeline, site_models
 from moderation.services.scorer import scorer_choice
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ class Worker:
         self.scored_total = 0
         self.last_error: str | None = None
         self.load_timeout = float(config["MODERATION_LOAD_TIMEOUT_SECONDS"])
+        self.retrain_every = int(config["MODERATION_SITE_MODEL_RETRAIN_EVERY"])
+        self.retrain_check_seconds = float(config["MODERATION_SITE_MODEL_CHECK_SECONDS"])
+        self._next_retrain_check = 0.0
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
         # A scorer call that timed out still runs (and holds the model's lock): no new batch
         # is claimed until it returns, so comments wait unclaimed for other workers instead
@@ -57,13 +61,18 @@ class Worker:
             return 0
         with self.app.app_context():
             try:
+                # Admins' example sentences, when they changed (and embeddings of proposals).
+                examples.sync(self.scorer)
                 token, claimed = pipeline.claim_batch(self.batch_size, self.lease_seconds)
                 db.session.commit()
                 if not claimed:
                     return 0
                 results, failures = self._score_batch(claimed)
                 if results:
-                    outcome = pipeline.apply_scores(token, results, self.scorer.identity)
+                    results, site_model_id = site_models.finish_by_id(
+                        results, self.scorer.identity)
+                    outcome = pipeline.apply_scores(token, results, self.scorer.identity,
+                                                    site_model_id=site_model_id)
                     self.scored_total += outcome.banded
                 for message, ids in failures.items():
                     pipeline.record_failure(token, ids, message, base_seconds=self.retry_base,
@@ -152,12 +161,33 @@ class Worker:
                 claimed = 0
                 stop.wait(self.poll_seconds * 5)
             self.heartbeat()
+            self.retrain_if_due()
             batches += 1
             if max_batches is not None and batches >= max_batches:
                 break
             if not claimed:
                 stop.wait(self.poll_seconds)
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def retrain_if_due(self) -> None:
+        """Retrain the site model after enough new decisions (MODERATION_SITE_MODEL_RETRAIN_EVERY),
+        between batches, never inside a request. Checked at most every few minutes."""
+        if self.retrain_every <= 0 or time.monotonic() < self._next_retrain_check:
+            return
+        self._next_retrain_check = time.monotonic() + self.retrain_check_seconds
+        with self.app.app_context():
+            try:
+                model = site_models.maybe_retrain(self.scorer.identity.name, self.retrain_every)
+                db.session.commit()
+                if model is not None:
+                    log.info("trained %s: held-out ROC-AUC %.3f (base %.3f)%s", model.label,
+                             model.evidence["site_auc"], model.evidence["base_auc"],
+                             ", activated" if model.active else ", not activated")
+            except Exception:  # e.g. two workers training at once: one wins, try later
+                db.session.rollback()
+                log.exception("retraining the site model failed")
+            finally:
+                db.session.remove()
 
     def heartbeat(self) -> None:
         with self.app.app_context():

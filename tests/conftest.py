@@ -51,6 +51,16 @@ def migrate(database_url: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def composite():
+    """The offline composite scorer with the real packaged models, loaded once (~5 s)."""
+    from moderation.scoring import CompositeScorer
+
+    scorer = CompositeScorer()
+    scorer.load()
+    return scorer
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     migrate(f"sqlite:///{path}")

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from moderation.scoring import ScoredText, ScorerError, ScorerIdentity
+from moderation.scoring import BASE_LABELS, ScoredText, ScorerError, ScorerIdentity
 
 MARKER = re.compile(r"\[(?P<label>[a-z_]+)=(?P<value>[0-9.]+)\]")
 
@@ -16,6 +16,8 @@ MARKER = re.compile(r"\[(?P<label>[a-z_]+)=(?P<value>[0-9.]+)\]")
 class FakeScorer:
     """Reads scores from markers in the text: "[toxicity=0.95]". Unmarked text scores 0.01.
     "[fail]" raises, "[slow]" sleeps `slow_seconds`."""
+
+    produces = BASE_LABELS
 
     def __init__(self, name: str = "fake", version: str = "1", slow_seconds: float = 5.0):
         self.identity = ScorerIdentity(name, version)

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from moderation.models import LABELS
+from moderation.services.policy import rule_for
 from moderation.services.replay import WINDOWS
 from moderation.validators import no_binary
 
@@ -49,7 +50,7 @@ class PolicyForm(FlaskForm):
 
     def fill(self, thresholds: dict, reject_action: str) -> None:
         for label in LABELS:
-            rule = thresholds.get(label, {})
+            rule = rule_for(thresholds, label) or {}
             self[f"{label}_enabled"].data = bool(rule.get("enabled", True))
             self[f"{label}_approve"].data = rule.get("approve")
             self[f"{label}_reject"].data = rule.get("reject")

@@ -13,6 +13,7 @@ from moderation.services import policy as policies
 from moderation.services import policy_versions as versions
 from moderation.services import replay as replays
 from moderation.services import suggest as suggestions
+from moderation.services.scorer import produced_labels, scorer_choice
 
 
 def _preview_form() -> PolicyForm:
@@ -64,6 +65,7 @@ def _render_editor(form: PolicyForm, status: int = 200):
         "admin/policy.html", form=form, active=active, replay=result, charts=charts,
         changes=changes, examples=examples, suggestions=suggestions.suggest(history=history),
         waiting=versions.waiting_count(), proposal_valid=valid,
+        produced=produced_labels(), scorer_name=scorer_choice().scorer.identity.name,
     ), status
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from moderation.api import auth, schema
 from moderation.api.schema import ApiError
 from moderation.extensions import csrf, db
-from moderation.models import Comment, Decision
+from moderation.models import Comment, Decision, Score
 from moderation.services import authors
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
@@ -61,7 +61,8 @@ def queue():
 def comment(comment_id):
     found = db.session.execute(
         db.select(Comment).where(Comment.id == comment_id).options(
-            selectinload(Comment.article), selectinload(Comment.current_score),
+            selectinload(Comment.article),
+            selectinload(Comment.current_score).selectinload(Score.site_model),
             selectinload(Comment.policy),
             selectinload(Comment.decisions).options(selectinload(Decision.actor),
                                                     selectinload(Decision.policy)))

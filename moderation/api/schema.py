@@ -289,8 +289,11 @@ def item(comment: Comment, facts: AuthorFacts) -> dict:
         "band": band(comment),
         "risk": comment.risk,
         "labels": score.labels if score is not None else {},
-        "scorer": ({"name": comment.scorer_name, "version": comment.scorer_version}
+        "scorer": ({"name": comment.scorer_name, "version": comment.scorer_version,
+                    "site_model": (score.site_model.version if score is not None
+                                   and score.site_model is not None else None)}
                    if comment.scorer_name else None),
+        "close_to": (score.matches or {}) if score is not None else {},
         "policy_version": comment.policy.version if comment.policy is not None else None,
         "body": comment.body,
         "created_at": iso(comment.created_at),

@@ -1,6 +1,15 @@
 """ORM classes. State lives in enums; the rules that change it live in services/."""
 
-from moderation.models.base import LABELS, OPEN_STATES, Band, CommentState, Role, utcnow
+from moderation.models.base import (
+    BASE_LABELS,
+    LABELS,
+    OPEN_STATES,
+    SITE_LABEL,
+    Band,
+    CommentState,
+    Role,
+    utcnow,
+)
 from moderation.models.content import Article, Comment, Score
 from moderation.models.decisions import (
     AdminEvent,
@@ -10,12 +19,13 @@ from moderation.models.decisions import (
     Policy,
     WordRule,
 )
+from moderation.models.learning import ExampleVector, SemanticExample, SiteModel
 from moderation.models.users import PASSWORD_METHOD, ApiToken, User
 from moderation.models.workers import WorkerHeartbeat
 
 __all__ = [
-    "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "AdminEvent", "ApiToken", "Article",
-    "AuthorHold", "Band", "Comment", "CommentState", "Decision", "ImportBatch", "Policy", "Role",
-    "Score", "User",
-    "WordRule", "WorkerHeartbeat", "utcnow",
+    "BASE_LABELS", "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "SITE_LABEL", "AdminEvent",
+    "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
+    "ExampleVector", "ImportBatch", "Policy", "Role", "Score", "SemanticExample", "SiteModel",
+    "User", "WordRule", "WorkerHeartbeat", "utcnow",
 ]

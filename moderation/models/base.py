@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Enum
 
-from moderation.scoring.base import LABELS  # noqa: F401  (re-exported)
+from moderation.scoring.base import BASE_LABELS, LABELS, SITE_LABEL  # noqa: F401  (re-exported)
 
 
 def utcnow() -> datetime:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -26,6 +27,7 @@ from moderation.scoring.base import LABELS
 
 if TYPE_CHECKING:
     from moderation.models.decisions import Decision, Policy
+    from moderation.models.learning import SiteModel
 
 
 class Article(db.Model):
@@ -143,11 +145,19 @@ class Score(db.Model):
     insult: Mapped[float | None] = mapped_column(Float)
     identity_attack: Mapped[float | None] = mapped_column(Float)
     sexual_explicit: Mapped[float | None] = mapped_column(Float)
+    # From the site model, when one was active: how likely the site's moderators reject it.
+    site_reject: Mapped[float | None] = mapped_column(Float)
+    site_model_id: Mapped[int | None] = mapped_column(ForeignKey("site_models.id"))
+    # Scorers that embed text: the riskiest window's embedding (float16 bytes), and per label
+    # the example sentence it came closest to {"threat": {"text": ..., "similarity": ...}}.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    matches: Mapped[dict | None] = mapped_column(JSON)
     windows: Mapped[int] = mapped_column(Integer, default=1)
     top_window_start: Mapped[int | None] = mapped_column(Integer)
     top_window_end: Mapped[int | None] = mapped_column(Integer)
 
     comment: Mapped[Comment] = relationship(back_populates="scores")
+    site_model: Mapped[SiteModel | None] = relationship()
 
     @property
     def labels(self) -> dict[str, float]:

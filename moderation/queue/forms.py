@@ -41,6 +41,14 @@ class QueueFilterForm(Form):
     until = StringField("To", validators=[Optional(), Length(max=10)])
     q = StringField("Search", validators=[Optional(), Length(max=200)])
 
+    def mark_labels(self, produced: tuple[str, ...]) -> None:
+        """Labels the current scorer does not produce stay choosable (older scores may have
+        them) but say so."""
+        self.label.choices = [SelectChoice("", "Any label")] + [
+            SelectChoice(label, label.replace("_", " ")
+                         + ("" if label in produced else " (not scored now)"))
+            for label in LABELS]
+
     def to_filter(self) -> QueueFilter:
         if not self.validate():
             field, messages = next(iter(self.errors.items()))

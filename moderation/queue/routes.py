@@ -32,6 +32,7 @@ from moderation.queue.forms import (
 from moderation.services import authors, words
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
+from moderation.services.scorer import produced_labels
 from moderation.services.users import moderator_required
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
@@ -53,6 +54,7 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
     except queues.QueueError as problem:
         error, status = str(problem), 400
     comments = page.comments if page else []
+    filters.mark_labels(produced_labels())
     # Everything about the page's authors in three queries, whatever the page's length.
     keys = {comment.author_key for comment in comments if comment.author_key}
     arguments = filters.arguments() if page else {}
@@ -70,6 +72,7 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
         recent=authors.recent_by_author(keys, limit=RECENT_PER_AUTHOR + 1),
         recent_limit=RECENT_PER_AUTHOR,
         label_scores=queues.label_scores,
+        close_matches=queues.close_matches,
         # Banned and suspect words in each card's text, marked where they are.
         word_hits=words.matches_for(comments),
         word_pieces=wordmatch.pieces,

@@ -5,7 +5,10 @@ detoxify and profanity_check are imported by load().
 """
 
 from .base import (
+    BASE_LABELS,
     LABELS,
+    SITE_LABEL,
+    ExampleMatch,
     ScoredText,
     Scorer,
     ScorerError,
@@ -13,12 +16,17 @@ from .base import (
     ScorerUnavailable,
 )
 from .choose import CHOICES, ScorerChoice, choose_scorer
+from .composite import CompositeScorer
 from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
 from .embedded import EmbeddedScorer
 
 __all__ = [
+    "BASE_LABELS",
     "CHOICES",
     "LABELS",
+    "SITE_LABEL",
+    "ExampleMatch",
+    "CompositeScorer",
     "DetoxifyScorer",
     "EmbeddedScorer",
     "ScoredText",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-LABELS: tuple[str, ...] = (
+# What Detoxify's models say about a text; base scorers produce some or all of these.
+BASE_LABELS: tuple[str, ...] = (
     "toxicity",
     "severe_toxicity",
     "obscene",
@@ -15,6 +16,10 @@ LABELS: tuple[str, ...] = (
     "identity_attack",
     "sexual_explicit",
 )
+# A site model, trained on the site's own decisions, adds how likely its moderators are to
+# reject the text. Every label a policy can threshold, in display order.
+SITE_LABEL = "site_reject"
+LABELS: tuple[str, ...] = (*BASE_LABELS, SITE_LABEL)
 
 
 @dataclass(frozen=True)
@@ -29,10 +34,22 @@ class ScorerIdentity:
 
 
 @dataclass(frozen=True)
+class ExampleMatch:
+    """The curated example sentence a text came closest to for one label."""
+
+    text: str
+    similarity: float
+
+
+@dataclass(frozen=True)
 class ScoredText:
     labels: dict[str, float] = field(default_factory=dict)
     windows: int = 1
     top_window: tuple[int, int] | None = None
+    # Scorers that embed text also return the embedding of the riskiest window (float32,
+    # unit length) and, per label, the example sentence it came closest to.
+    embedding: Any = field(default=None, compare=False, repr=False)
+    matches: dict[str, ExampleMatch] = field(default_factory=dict)
 
     @property
     def risk(self) -> float:
@@ -50,6 +67,8 @@ class ScorerUnavailable(ScorerError):
 @runtime_checkable
 class Scorer(Protocol):
     identity: ScorerIdentity
+    # The labels this scorer fills in (the others are left out, never invented).
+    produces: tuple[str, ...]
 
     @property
     def ready(self) -> bool: ...

@@ -6,11 +6,16 @@ import os
 from dataclasses import dataclass
 
 from .base import Scorer
+from .composite import CompositeScorer
 from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
 from .embedded import EmbeddedScorer
+from .encoder import PACKAGE as ENCODER_PACKAGE
+from .encoder import packaged_model_dir
 
-CHOICES: tuple[str, ...] = ("auto", "detoxify", "embedded")
+CHOICES: tuple[str, ...] = ("auto", "detoxify", "composite", "embedded")
 _EMBEDDED = "the embedded alt-profanity-check model"
+_COMPOSITE = ("the offline composite (alt-profanity-check + all-MiniLM-L6-v2 sentence "
+              "embeddings against curated example sentences)")
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,17 @@ def choose_scorer(
     prefix = f"MODERATION_SCORER={normalised}"
     if normalised == "embedded":
         return ScorerChoice(EmbeddedScorer(), f"{prefix}: using {_EMBEDDED}")
+    if normalised == "composite":
+        return ScorerChoice(CompositeScorer(batch_size=batch_size),
+                            f"{prefix}: using {_COMPOSITE}")
 
     available, why = detoxify_weights_available(model_type, checkpoint, huggingface_config_path)
     if normalised == "auto" and not available:
-        return ScorerChoice(EmbeddedScorer(), f"{prefix}: {why}; using {_EMBEDDED}")
+        if packaged_model_dir() is not None:
+            return ScorerChoice(CompositeScorer(batch_size=batch_size),
+                                f"{prefix}: {why}; using {_COMPOSITE}")
+        return ScorerChoice(EmbeddedScorer(), f"{prefix}: {why}, and the {ENCODER_PACKAGE} "
+                                              f"package is not installed; using {_EMBEDDED}")
     detoxify = DetoxifyScorer(
         model_type,
         checkpoint=checkpoint,

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import LABELS, ScoredText, ScorerError, ScorerIdentity, ScorerUnavailable, check_texts
+from .base import (
+    BASE_LABELS,
+    ScoredText,
+    ScorerError,
+    ScorerIdentity,
+    ScorerUnavailable,
+    check_texts,
+)
 from .windows import plan_windows, window_texts
 
 # Mirrors detoxify.MODEL_URLS (a test checks they agree) so that nothing here imports torch.
@@ -45,6 +52,17 @@ _TOKENIZER_FILES = (
     "spiece.model",
     "sentencepiece.bpe.model",
 )
+# The labels each released model predicts ("original" was trained before Jigsaw's
+# sexual_explicit label existed).
+_WITHOUT_SEXUAL = ("toxicity", "severe_toxicity", "obscene", "threat", "insult",
+                   "identity_attack")
+PRODUCES: dict[str, tuple[str, ...]] = {
+    "original": _WITHOUT_SEXUAL,
+    "original-small": _WITHOUT_SEXUAL,
+    "unbiased": BASE_LABELS,
+    "unbiased-small": BASE_LABELS,
+    "multilingual": BASE_LABELS,
+}
 # Models whose position ids start after the padding index, so two positions are never used.
 _OFFSET_POSITION_MODELS = {
     "roberta",
@@ -234,6 +252,13 @@ class DetoxifyScorer:
     def ready(self) -> bool:
         return self._loaded is not None
 
+    @property
+    def produces(self) -> tuple[str, ...]:
+        """The checkpoint's labels once loaded; before that, what its model type publishes."""
+        if self._loaded is not None:
+            return tuple(name for name, _ in self._loaded.label_columns)
+        return PRODUCES.get(self.model_type, BASE_LABELS)
+
     def load(self) -> None:
         with self._load_lock:
             if self._loaded is None:
@@ -332,11 +357,11 @@ def _prepare(detox: Any, max_length: int | None, window_overlap: int) -> _Loaded
     model, tokenizer = detox.model, detox.tokenizer
     model.eval()
     columns = tuple(
-        (name, detox.class_names.index(name)) for name in LABELS if name in detox.class_names
+        (name, detox.class_names.index(name)) for name in BASE_LABELS if name in detox.class_names
     )
     if not columns:
         raise ScorerError(
-            f"the checkpoint's classes {detox.class_names} include none of {', '.join(LABELS)}"
+            f"the checkpoint's classes {detox.class_names} include none of {', '.join(BASE_LABELS)}"
         )
     length = model_max_length(tokenizer, model.config, max_length)
     budget = max(1, length - tokenizer.num_special_tokens_to_add(pair=False))

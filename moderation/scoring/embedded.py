@@ -23,6 +23,8 @@ def _package_version() -> str:
 
 
 class EmbeddedScorer:
+    produces: tuple[str, ...] = ("toxicity",)
+
     def __init__(self, batch_size: int = 1000) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")

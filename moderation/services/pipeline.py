@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from moderation.extensions import db
-from moderation.models import Article, Comment, CommentState, Score, utcnow
+from moderation.models import SITE_LABEL, Article, Comment, CommentState, Score, utcnow
 from moderation.scoring import ScoredText, ScorerIdentity
 from moderation.services import authors, words
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
+from moderation.services.site_models import pack_embedding
 
 # A comment the worker may still band: nobody has decided it yet.
 BANDABLE = (CommentState.PENDING, CommentState.QUEUED)
@@ -96,8 +97,10 @@ def _release(comment_id: int, token: str, **values) -> bool:
     return result.rowcount == 1
 
 
-def store_score(comment_id: int, identity: ScorerIdentity, scored: ScoredText, now: datetime):
-    """One row per (comment, model, version): rescoring with the same model overwrites it."""
+def store_score(comment_id: int, identity: ScorerIdentity, scored: ScoredText, now: datetime,
+                site_model_id: int | None = None):
+    """One row per (comment, model, version): rescoring with the same model overwrites it.
+    The site model that added its label, the embedding and the closest examples go with it."""
     score = db.session.execute(
         db.select(Score).where(
             Score.comment_id == comment_id,
@@ -113,13 +116,17 @@ def store_score(comment_id: int, identity: ScorerIdentity, scored: ScoredText, n
     score.set_labels(scored.labels)
     score.windows = scored.windows
     score.top_window_start, score.top_window_end = scored.top_window or (None, None)
+    score.site_model_id = site_model_id if SITE_LABEL in scored.labels else None
+    score.embedding = pack_embedding(scored.embedding)
+    score.matches = {label: {"text": match.text, "similarity": match.similarity}
+                     for label, match in scored.matches.items()} or None
     return score
 
 
 def apply_scores(
     token: str, results: dict[int, ScoredText], identity: ScorerIdentity, *,
     bandable: tuple[CommentState, ...] = BANDABLE, reason: str = "band",
-    now: datetime | None = None,
+    now: datetime | None = None, site_model_id: int | None = None,
 ) -> BatchOutcome:
     """Store each result as the comment's current score and, for comments still in a
     `bandable` state, move them to their band under the active policy. Only comments whose
@@ -144,7 +151,7 @@ def apply_scores(
         if not owned:
             outcome.lost += 1
             continue
-        store_score(comment_id, identity, scored, now)
+        store_score(comment_id, identity, scored, now, site_model_id)
         comment = db.session.get(Comment, comment_id, populate_existing=True)
         target = policies.state_for(band, policy, premoderate=_must_wait(comment))
         try:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from moderation.extensions import db
-from moderation.models import LABELS, Band, CommentState, Policy
+from moderation.models import LABELS, SITE_LABEL, Band, CommentState, Policy
 
 # Label -> (approve below, reject at or above). Risk bands for a general news site:
 # the rarer, graver labels (threat, severe toxicity, identity attack) hold sooner.
@@ -20,6 +20,8 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float, float]] = {
     "insult": (0.30, 0.90),
     "identity_attack": (0.15, 0.70),
     "sexual_explicit": (0.30, 0.90),
+    # Only scored while a site model is active (see services/site_models.py).
+    "site_reject": (0.20, 0.90),
 }
 REJECT_ACTIONS = ("hold", "reject")
 
@@ -29,6 +31,16 @@ def default_thresholds() -> dict[str, dict]:
         label: {"enabled": True, "approve": approve, "reject": reject}
         for label, (approve, reject) in DEFAULT_THRESHOLDS.items()
     }
+
+
+def rule_for(thresholds: Mapping[str, dict], label: str) -> dict | None:
+    """A label's rule; versions saved before site models existed have none for their label,
+    which reads as off at the default thresholds."""
+    rule = thresholds.get(label)
+    if rule is None and label == SITE_LABEL:
+        approve, reject = DEFAULT_THRESHOLDS[label]
+        return {"enabled": False, "approve": approve, "reject": reject}
+    return rule
 
 
 def active_policy() -> Policy:

@@ -10,7 +10,16 @@ from types import SimpleNamespace
 from sqlalchemy.exc import IntegrityError
 
 from moderation.extensions import db
-from moderation.models import LABELS, Article, Band, Comment, CommentState, Policy, Score, User
+from moderation.models import (
+    LABELS,
+    Article,
+    Band,
+    Comment,
+    CommentState,
+    Policy,
+    Score,
+    User,
+)
 from moderation.services import authors, words
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
@@ -69,7 +78,7 @@ def validate(thresholds: dict, reject_action: str) -> dict:
         raise PolicyError("The reject band either holds comments for review or rejects them.")
     clean = {}
     for label in LABELS:
-        rule = thresholds.get(label)
+        rule = policies.rule_for(thresholds, label)
         if rule is None:
             raise PolicyError(f"{label.replace('_', ' ')}: thresholds are missing.")
         name = label.replace("_", " ").capitalize()
@@ -95,8 +104,8 @@ def diff(before: Policy | SimpleNamespace | None, after) -> list[Change]:
     if before.reject_action != after.reject_action:
         changes.append(Change(None, "reject_action", before.reject_action, after.reject_action))
     for label in LABELS:
-        old = before.thresholds.get(label, {})
-        new = after.thresholds.get(label, {})
+        old = policies.rule_for(before.thresholds, label) or {}
+        new = policies.rule_for(after.thresholds, label) or {}
         for field in FIELDS:
             was, now = old.get(field), new.get(field)
             if field == "enabled":
@@ -124,7 +133,7 @@ def by_version(version: int) -> Policy | None:
     ).scalar_one_or_none()
 
 
-def save(thresholds: dict, reject_action: str, *, note: str, actor: User,
+def save(thresholds: dict, reject_action: str, *, note: str, actor: User | None,
          base_version: int | None = None, based_on: Policy | None = None) -> Policy:
     """Make the proposed thresholds the active policy as a new version.
 
@@ -154,7 +163,8 @@ def save(thresholds: dict, reject_action: str, *, note: str, actor: User,
         raise PolicyConflict("Another admin changed the active policy at the same moment. "
                              "Nothing was saved: reload and try again.")
     policy = Policy(version=latest + 1, thresholds=clean, reject_action=reject_action,
-                    note=note[:2000], active=True, created_by_id=actor.id,
+                    note=note[:2000], active=True,
+                    created_by_id=actor.id if actor else None,
                     based_on_version=based_on.version if based_on else None)
     db.session.add(policy)
     try:

@@ -97,7 +97,8 @@ def _filtered(query, queue_filter: QueueFilter):
 
 
 def _load(query):
-    return query.options(selectinload(Comment.article), selectinload(Comment.current_score),
+    return query.options(selectinload(Comment.article),
+                         selectinload(Comment.current_score).selectinload(Score.site_model),
                          selectinload(Comment.policy))
 
 
@@ -245,6 +246,29 @@ def label_scores(score: Score | None) -> list[tuple[str, float]]:
     if score is None:
         return []
     return sorted(score.labels.items(), key=lambda item: item[1], reverse=True)
+
+
+def close_matches(score: Score | None, limit: int = 2, floor: float = 0.2
+                  ) -> list[tuple[str, str, float]]:
+    """(label, example sentence, similarity) for the labels the comment scored highest on,
+    where the scorer compared it with example sentences and the label reached `floor`."""
+    if score is None or not score.matches:
+        return []
+    values = score.labels
+    found = [(label, match["text"], match["similarity"]) for label, match in score.matches.items()
+             if values.get(label, 0.0) >= floor]
+    found.sort(key=lambda item: values.get(item[0], 0.0), reverse=True)
+    return found[:limit]
+
+
+def stack_name(score: Score | None) -> str | None:
+    """Which models scored it: the base scorer and, when one added its label, the site model."""
+    if score is None:
+        return None
+    name = f"{score.scorer_name} ({score.scorer_version})"
+    if score.site_model is not None:
+        name += f" + {score.site_model.label}"
+    return name
 
 
 def queue_page(limit: int = 50) -> list[Comment]:

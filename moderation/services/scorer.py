@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from moderation.scoring import ScorerChoice, choose_scorer
+from moderation.scoring import BASE_LABELS, SITE_LABEL, ScorerChoice, choose_scorer
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "moderation.scorer"
@@ -53,3 +53,16 @@ def init_scorer(app: Flask) -> None:
 
 def scorer_choice(app: Flask | None = None) -> ScorerChoice:
     return (app or current_app).extensions[EXTENSION_KEY]
+
+
+def produced_labels(app: Flask | None = None) -> tuple[str, ...]:
+    """The labels comments get now: the configured scorer's, and the site model's when an
+    active one was trained on that scorer. Screens mark or hide the others."""
+    from moderation.services import site_models
+
+    scorer = scorer_choice(app).scorer
+    labels = tuple(getattr(scorer, "produces", BASE_LABELS))
+    model = site_models.active()
+    if model is not None and model.base_scorer == scorer.identity.name:
+        labels += (SITE_LABEL,)
+    return labels

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from moderation.extensions import db
-from moderation.models import LABELS, Comment, CommentState, Decision, Policy, utcnow
+from moderation.models import LABELS, SITE_LABEL, Comment, CommentState, Decision, Policy, utcnow
 from moderation.scoring import ScoredText, ScorerIdentity
 from moderation.services import policy as policies
 from moderation.services.pipeline import store_score
@@ -18,8 +18,16 @@ from tests.factories import make_article, make_comment
 CHANGED_REJECT = 0.80
 
 
+def v1_thresholds() -> dict:
+    """Version 1 as the editor shows it: the defaults, and the site model's label off (the
+    migrated version predates site models)."""
+    thresholds = policies.default_thresholds()
+    thresholds[SITE_LABEL]["enabled"] = False
+    return thresholds
+
+
 def policy_form(thresholds: dict | None = None, **extra) -> dict:
-    thresholds = thresholds or policies.default_thresholds()
+    thresholds = thresholds or v1_thresholds()
     form = {"reject_action": "hold", "window": "all", "note": "Tightening toxicity"}
     for label in LABELS:
         rule = thresholds[label]
@@ -32,7 +40,7 @@ def policy_form(thresholds: dict | None = None, **extra) -> dict:
 
 
 def lowered_toxicity(**extra) -> dict:
-    thresholds = policies.default_thresholds()
+    thresholds = v1_thresholds()
     thresholds["toxicity"]["reject"] = CHANGED_REJECT
     return policy_form(thresholds, **extra)
 
@@ -186,7 +194,9 @@ def test_an_old_version_can_be_re_activated_as_a_new_version(app, admin_client):
     versions = all_versions(app)
     assert [(policy.version, policy.active) for policy in versions] == [
         (1, False), (2, False), (3, True)]
-    assert versions[2].thresholds == versions[0].thresholds
+    # The same rules; version 1 predates the site model's label, which reads as off.
+    assert ({label: policies.rule_for(versions[2].thresholds, label) for label in LABELS}
+            == {label: policies.rule_for(versions[0].thresholds, label) for label in LABELS})
     assert versions[2].based_on_version == 1 and versions[2].note == "Too many held"
     page = admin_client.get("/admin/policy/versions").get_data(as_text=True)
     assert "re-activates version 1" in page

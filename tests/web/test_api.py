@@ -250,7 +250,8 @@ def test_the_queue_is_riskiest_first_with_everything_a_card_shows(moderator_clie
     held, _, _, mild, unscored = body["items"]
     assert held["state"] == "held" and held["band"] == "held" and held["risk"] == 0.95
     assert held["labels"] == {"toxicity": 0.95, "insult": 0.475}
-    assert held["scorer"] == {"name": "fake", "version": "1"}
+    assert held["scorer"] == {"name": "fake", "version": "1", "site_model": None}
+    assert held["close_to"] == {}  # the fake compares nothing with example sentences
     assert held["body"] == SECRET_TEXT and held["created_at"].endswith("Z")
     assert held["windows"] == 2 and held["top_window"] == [0, len(SECRET_TEXT)]
     assert held["article"] == {"slug": "story", "headline": "The story",

@@ -10,7 +10,8 @@ from tests.factories import make_article, make_comment
 
 COMMANDS = ("create-user", "seed-demo", "worker", "score", "rescore", "serve",
             "import-decisions", "evaluate", "policy", "policy show", "policy versions",
-            "policy reband")
+            "policy reband", "model", "model train", "model list", "model activate",
+            "model rollback", "model crossval")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -151,3 +152,31 @@ def test_score_streams_long_files_in_batches(runner, scorer, tmp_path):
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 150
     assert [len(call) for call in scorer.calls] == [64, 64, 22]
+
+
+def test_score_applies_the_word_lists_as_the_worker_does(app, runner):
+    from moderation.services import words
+    from tests.factories import make_user
+
+    with app.app_context():
+        words.add(make_user("ada", role=Role.ADMIN), "idiot", "banned")
+        db.session.commit()
+
+    result = runner.invoke(args=["score", "the i.d.i.o.t council", "a calm remark"])
+
+    assert result.exit_code == 0, result.output
+    evasive, calm = (json.loads(line) for line in result.stdout.splitlines())
+    assert evasive["band"] == "reject" and evasive["words"] == "banned word: idiot"
+    assert calm["band"] == "approve" and calm["words"] is None
+
+
+def test_model_train_refuses_clearly_without_enough_decisions(runner):
+    result = runner.invoke(args=["model", "train"])
+    assert result.exit_code == 1
+    assert "needs at least 50 decided comments scored by fake; there are 0" in result.output
+
+
+def test_model_list_and_rollback_say_when_there_is_nothing(runner):
+    assert "No site models yet" in runner.invoke(args=["model", "list"]).output
+    result = runner.invoke(args=["model", "rollback"])
+    assert result.exit_code == 1 and "nothing to roll back" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from moderation.scoring import (
+    BASE_LABELS,
     LABELS,
     DetoxifyScorer,
     EmbeddedScorer,
@@ -40,8 +41,9 @@ def test_unavailable_is_a_kind_of_scorer_error():
     assert issubclass(ScorerUnavailable, ScorerError)
 
 
-def test_labels_are_detoxifys_standard_names():
-    assert LABELS == (
+def test_labels_are_detoxifys_standard_names_then_the_site_models():
+    assert LABELS == (*BASE_LABELS, "site_reject")
+    assert BASE_LABELS == (
         "toxicity",
         "severe_toxicity",
         "obscene",

