@@ -81,7 +81,7 @@ def olid_site_model(workdir: Path, composite) -> dict:
     from moderation.extensions import db
     from moderation.models import Role
     from moderation.rescoring import rescore
-    from moderation.services import importer, site_models
+    from moderation.services import importer, site_evidence
     from moderation.services.users import create_user
 
     rows = olid_rows()
@@ -106,9 +106,9 @@ def olid_site_model(workdir: Path, composite) -> dict:
         started = time.perf_counter()
         rescore(result.comment_ids, composite, batch_size=256, reband=False, lease_seconds=3600)
         scoring_seconds = time.perf_counter() - started
-        data = site_models.decided(composite.identity.name)
+        data = site_evidence.decided(composite.identity.name)
         obscene = data.values[:, 2]  # alt-profanity-check's own probability
-        cv = site_models.cross_validate(composite.identity.name, folds=5)
+        cv = site_evidence.cross_validate(composite.identity.name, folds=5)
         db.session.remove()
     cv.pop("per_fold")
     return {"tweets": len(rows), "offensive": int(data.rejected.sum()),

@@ -140,13 +140,13 @@ def rollback(username: str | None) -> None:
 def crossval(folds: int, as_json: bool) -> None:
     """Cross-validate the training recipe on every decision (k folds, nothing stored): how
     a site model compares with the base scorer on decisions it did not see."""
-    from moderation.services import site_models
+    from moderation.services import site_evidence
 
     base = _base_scorer()
     try:
         with click.progressbar(length=folds, label="Folds", file=sys.stderr) as bar:
-            result = site_models.cross_validate(base, folds=folds, on_fold=bar.update)
-    except site_models.TrainingError as error:
+            result = site_evidence.cross_validate(base, folds=folds, on_fold=bar.update)
+    except site_evidence.TrainingError as error:
         raise click.ClickException(str(error)) from None
     finally:
         db.session.rollback()

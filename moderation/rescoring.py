@@ -36,6 +36,7 @@ def rescore(ids: list[int], scorer: Scorer, *, batch_size: int, reband: bool,
         if claimed:
             try:
                 examples.sync(scorer)
+                db.session.commit()
                 results = scorer.score([item.body for item in claimed])
             except Exception:
                 pipeline.release_claims(token)

@@ -48,6 +48,7 @@ class Worker:
         self.retrain_every = int(config["MODERATION_SITE_MODEL_RETRAIN_EVERY"])
         self.retrain_check_seconds = float(config["MODERATION_SITE_MODEL_CHECK_SECONDS"])
         self._next_retrain_check = 0.0
+        self._warning: str | None = None  # this batch went through, but something was skipped
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
         # A scorer call that timed out still runs (and holds the model's lock): no new batch
         # is claimed until it returns, so comments wait unclaimed for other workers instead
@@ -61,16 +62,15 @@ class Worker:
             return 0
         with self.app.app_context():
             try:
-                # Admins' example sentences, when they changed (and embeddings of proposals).
-                examples.sync(self.scorer)
+                self._warning = None
+                self._sync_examples()
                 token, claimed = pipeline.claim_batch(self.batch_size, self.lease_seconds)
                 db.session.commit()
                 if not claimed:
                     return 0
                 results, failures = self._score_batch(claimed)
                 if results:
-                    results, site_model_id = site_models.finish_by_id(
-                        results, self.scorer.identity)
+                    results, site_model_id = self._finish(results)
                     outcome = pipeline.apply_scores(token, results, self.scorer.identity,
                                                     site_model_id=site_model_id)
                     self.scored_total += outcome.banded
@@ -78,10 +78,31 @@ class Worker:
                     pipeline.record_failure(token, ids, message, base_seconds=self.retry_base,
                                             max_seconds=self.retry_max)
                 db.session.commit()
-                self.last_error = next(iter(failures), None)
+                self.last_error = next(iter(failures), None) or self._warning
                 return len(claimed)
             finally:
                 db.session.remove()
+
+    def _sync_examples(self) -> None:
+        """Admins' example sentences, when they changed (and embeddings of proposals). A
+        failure here must not stop scoring: the scorer keeps the examples it has."""
+        try:
+            examples.sync(self.scorer)
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            self._warning = self.last_error = f"example sentences not updated: {_describe(error)}"
+            log.exception("could not hand the scorer the current example sentences")
+
+    def _finish(self, results: dict[int, ScoredText]):
+        """The base scores plus the active site model's label. If the site model fails, the
+        base scores are stored as they are (and the error reported) rather than lost."""
+        try:
+            return site_models.finish_by_id(results, self.scorer.identity)
+        except Exception as error:
+            self._warning = f"site model not applied: {_describe(error)}"
+            log.exception("the site model could not score a batch")
+            return results, None
 
     def _score_batch(self, claimed: list[pipeline.Claimed]):
         """Scores by comment id, and failures as {error message: [ids]}.

@@ -58,6 +58,7 @@ def upgrade():
     sa.Column('activated_at', sa.DateTime(), nullable=True),
     sa.Column('activated_by_id', sa.Integer(), nullable=True),
     sa.Column('replaced_id', sa.Integer(), nullable=True),
+    sa.Column('retired_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['activated_by_id'], ['users.id'], name=op.f('fk_site_models_activated_by_id_users')),
     sa.ForeignKeyConstraint(['replaced_id'], ['site_models.id'], name=op.f('fk_site_models_replaced_id_site_models')),
     sa.ForeignKeyConstraint(['trained_by_id'], ['users.id'], name=op.f('fk_site_models_trained_by_id_users')),

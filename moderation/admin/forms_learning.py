@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from moderation.services.examples import LIST_LABELS, MAX_CHARS, MAX_NOTE
 from moderation.validators import no_binary, strip
@@ -17,7 +17,7 @@ class ExampleForm(FlaskForm):
     kind = RadioField("It is", choices=[
         SelectChoice("harmful", "Harmful: comments like it score high on the label"),
         SelectChoice("lookalike", "A harmless look-alike: comments like it should not"),
-    ], default="harmful", validate_choice=False)
+    ], default="harmful")
     text = TextAreaField("Example sentence", filters=[strip],
                          validators=[DataRequired("Type the example sentence to add."),
                                      Length(max=MAX_CHARS, message=f"An example can be at most "
@@ -28,7 +28,7 @@ class ExampleForm(FlaskForm):
 
 class RemoveExampleForm(FlaskForm):
     label = HiddenField(validators=[DataRequired()])
-    kind = HiddenField(validators=[DataRequired()])
+    kind = HiddenField(validators=[DataRequired(), AnyOf(("harmful", "lookalike"))])
     text = HiddenField(validators=[DataRequired(), Length(max=MAX_CHARS), no_binary])
 
 

@@ -8,7 +8,6 @@ from moderation.admin.base import bp
 from moderation.admin.forms_learning import ExampleForm, RemoveExampleForm, SiteModelForm
 from moderation.auth.reauth import sensitive
 from moderation.extensions import db
-from moderation.models import SemanticExample
 from moderation.scoring.examples import Example
 from moderation.services import example_replay, site_models
 from moderation.services import examples as example_lists
@@ -16,11 +15,9 @@ from moderation.services.scorer import scorer_choice
 
 
 def _examples_page(form: ExampleForm | None = None, status: int = 200):
-    listed = example_lists.listed()
     label = request.args.get("label")
     shown = label if label in example_lists.LIST_LABELS else None
-    by_label = {name: [item for item in listed if item.example.label == name]
-                for name in example_lists.LIST_LABELS}
+    by_label = example_lists.by_label()
     scorer = scorer_choice().scorer
     return render_template(
         "admin/examples.html", form=form or ExampleForm(formdata=None),
@@ -56,16 +53,19 @@ def add_example():
 
 
 def _replay_page(title: str, result, *, proposal=None, removal=None):
+    scorer = scorer_choice().scorer
     return render_template(
         "admin/example_replay.html", title=title, replay=result, proposal=proposal,
-        removal=removal, moved=example_replay.moved_comments(result) if result.ready else [],
+        state=example_lists.proposal_state(proposal) if proposal else None, removal=removal,
+        moved=example_replay.moved_comments(result) if result.ready else [],
+        uses_examples=hasattr(scorer, "set_examples"), scorer_name=scorer.identity.name,
         form=SiteModelForm(), remove_form=RemoveExampleForm())
 
 
 @bp.get("/examples/proposals/<id:proposal_id>")
 def example_proposal(proposal_id: int):
-    row = db.session.get(SemanticExample, proposal_id)
-    if row is None or row.origin != "admin":
+    row = example_lists.proposal(proposal_id)
+    if row is None:
         abort(404, "No such proposal.")
     result = example_replay.replay(add=[example_lists.as_example(row)])
     return _replay_page("Proposed example", result, proposal=row)
@@ -138,9 +138,11 @@ def remove_example():
 @bp.get("/models")
 def models():
     scorer = scorer_choice().scorer
-    return render_template("admin/models.html", models=site_models.models(),
-                           active=site_models.active(), form=SiteModelForm(),
-                           scorer_name=scorer.identity.name)
+    name = scorer.identity.name
+    found = site_models.models()
+    return render_template("admin/models.html", models=found, active=site_models.active(),
+                           form=SiteModelForm(), scorer_name=name,
+                           refusals={m.id: site_models.can_activate(m, name) for m in found})
 
 
 @bp.post("/models/<id:version>/activate")

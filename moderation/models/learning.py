@@ -88,6 +88,8 @@ class SiteModel(db.Model):
     activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The model that was active before this one was activated: what rollback returns to.
     replaced_id: Mapped[int | None] = mapped_column(ForeignKey("site_models.id"))
+    # Set when rolled back: rollback never returns to it (activating it again clears it).
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     trained_by: Mapped[User | None] = relationship(foreign_keys=[trained_by_id])
     activated_by: Mapped[User | None] = relationship(foreign_keys=[activated_by_id])

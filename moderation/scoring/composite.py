@@ -85,7 +85,7 @@ class CompositeScorer:
         if missing:
             self._vectors.update(zip(missing, self.encoder.encode(missing), strict=True))
         vectors = np.array([self._vectors[e.text] for e in examples], dtype=np.float32)
-        index = ExampleIndex(examples, vectors.reshape(len(examples), -1))
+        index = ExampleIndex(examples, vectors.reshape(len(examples), DIMENSIONS))
         self.identity = self._identity(index.fingerprint)
         return _State(index, self.identity)
 

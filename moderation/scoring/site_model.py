@@ -39,7 +39,7 @@ def _cross_validated_auc(features, rejected, c: float, folds: int, seed: int) ->
     scores = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(features, rejected):
-        model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+        model = LogisticRegression(C=c, max_iter=2000)
         model.fit(features[train], rejected[train])
         scores.append(roc_auc_score(rejected[test], model.decision_function(features[test])))
     return float(np.mean(scores))
@@ -71,7 +71,9 @@ class SiteHead:
         if folds < 2:
             raise ValueError("a site model needs at least two approved and two rejected comments")
         best = max(_CS, key=lambda c: _cross_validated_auc(features, rejected, c, folds, seed))
-        model = LogisticRegression(C=best, max_iter=2000, class_weight="balanced")
+        # Unweighted: the probability is the site's own rate of rejection, which thresholds
+        # read as they read any label.
+        model = LogisticRegression(C=best, max_iter=2000)
         model.fit(features, rejected)
         return cls(tuple(labels), embeddings is not None, mean, scale,
                    model.coef_[0].astype(np.float64), float(model.intercept_[0]))

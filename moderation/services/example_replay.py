@@ -17,7 +17,7 @@ from moderation.scoring.encoder import WEIGHTS_SHA256
 from moderation.scoring.examples import Calibration, Example, ExampleIndex
 from moderation.services import policy as policies
 from moderation.services.examples import active, text_key
-from moderation.services.site_models import unpack_embedding
+from moderation.services.site_evidence import unpack_embedding
 
 RECENT = 2000  # the newest comments the composite scored: enough to see a change's reach
 

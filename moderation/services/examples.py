@@ -9,6 +9,8 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from moderation.extensions import db
 from moderation.models import ExampleVector, SemanticExample, User, utcnow
 from moderation.scoring.examples import (
@@ -19,7 +21,7 @@ from moderation.scoring.examples import (
     shipped_examples,
 )
 from moderation.services import admin_log
-from moderation.services.site_models import pack_embedding
+from moderation.services.site_evidence import pack_embedding
 
 log = logging.getLogger(__name__)
 MIN_WORDS, MAX_CHARS, MAX_NOTE = 3, 300, 500
@@ -64,6 +66,13 @@ def listed() -> list[Listed]:
     return _resolve(_changes())
 
 
+def by_label() -> dict[str, list[Listed]]:
+    """The examples in use, grouped as the admin page lists them."""
+    found = listed()
+    return {label: [item for item in found if item.example.label == label]
+            for label in LIST_LABELS}
+
+
 def active() -> list[Example]:
     return [item.example for item in listed()]
 
@@ -78,6 +87,18 @@ def proposals() -> list[SemanticExample]:
 
 def as_example(row: SemanticExample) -> Example:
     return Example(row.label, row.text, row.harmful)
+
+
+def proposal(proposal_id: int) -> SemanticExample | None:
+    row = db.session.get(SemanticExample, proposal_id)
+    return row if row is not None and row.origin == "admin" else None
+
+
+def proposal_state(row: SemanticExample) -> str:
+    """proposed | in use | discarded | removed (put in use, later taken out)."""
+    if row.removed_at is None:
+        return "proposed" if row.status == "proposed" else "in use"
+    return "discarded" if row.status == "proposed" else "removed"
 
 
 def removed(limit: int = 50) -> list[SemanticExample]:
@@ -138,10 +159,13 @@ def store_vectors(scorer, examples: list[Example]) -> int:
         return 0
     vectors = scorer.embed(missing)
     now = utcnow()
-    db.session.add_all(ExampleVector(text_sha256=text_key(text), encoder=encoder,
-                                     vector=pack_embedding(vector), created_at=now)
-                       for text, vector in zip(missing, vectors, strict=True))
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(ExampleVector(text_sha256=text_key(text), encoder=encoder,
+                                             vector=pack_embedding(vector), created_at=now)
+                               for text, vector in zip(missing, vectors, strict=True))
+    except IntegrityError:
+        return 0  # another worker stored them at the same moment: theirs serve as well
     return len(missing)
 
 
@@ -193,40 +217,37 @@ def add(actor: User, label: str, text: str, harmful: bool, note: str | None = No
 
 
 def _proposal(proposal_id: int) -> SemanticExample:
-    row = db.session.get(SemanticExample, proposal_id)
-    if row is None or row.origin != "admin":
+    row = proposal(proposal_id)
+    if row is None:
         raise LookupError(proposal_id)
     return row
 
 
 def accept(actor: User, proposal_id: int) -> SemanticExample:
     """Put a proposed example in use; workers pick it up with their next batch."""
-    row = _proposal(proposal_id)
-    # Conditional on still being a proposal: of two admins accepting it at once, one does.
-    done = db.session.execute(
-        db.update(SemanticExample)
-        .where(SemanticExample.id == row.id, SemanticExample.status == "proposed",
-               SemanticExample.removed_at.is_(None))
-        .values(status="active").execution_options(synchronize_session="fetch")).rowcount
-    if done != 1:
-        raise ExampleError("That proposal was already put in use or discarded.")
-    admin_log.record(actor, "examples.accept", f"{row.label}: {row.text[:120]}",
-                     label=row.label, text=row.text, harmful=row.harmful, example_id=row.id)
-    return row
+    if as_example(_proposal(proposal_id)) in active():
+        raise ExampleError("That sentence is in use already (perhaps from another proposal); "
+                           "discard this one.")
+    return _close(actor, proposal_id, "examples.accept", status="active")
 
 
 def discard(actor: User, proposal_id: int) -> SemanticExample:
+    return _close(actor, proposal_id, "examples.discard", removed_at=utcnow(),
+                  removed_by_id=actor.id)
+
+
+def _close(actor: User, proposal_id: int, action: str, **values) -> SemanticExample:
     row = _proposal(proposal_id)
+    # Conditional on still being a proposal: of two admins deciding it at once, one does.
     done = db.session.execute(
         db.update(SemanticExample)
         .where(SemanticExample.id == row.id, SemanticExample.status == "proposed",
                SemanticExample.removed_at.is_(None))
-        .values(removed_at=utcnow(), removed_by_id=actor.id)
-        .execution_options(synchronize_session="fetch")).rowcount
+        .values(**values).execution_options(synchronize_session="fetch")).rowcount
     if done != 1:
         raise ExampleError("That proposal was already put in use or discarded.")
-    admin_log.record(actor, "examples.discard", f"{row.label}: {row.text[:120]}",
-                     label=row.label, text=row.text, example_id=row.id)
+    admin_log.record(actor, action, f"{row.label}: {row.text[:120]}", label=row.label,
+                     text=row.text, harmful=row.harmful, example_id=row.id)
     return row
 
 
@@ -240,13 +261,16 @@ def remove(actor: User, label: str, text: str, harmful: bool) -> SemanticExample
         raise ExampleError("That example is not in use (someone may have removed it already).")
     now = utcnow()
     if match.row is not None:
-        # Conditional on still being in use: of two admins removing it at once, one does.
+        # Every row in use with this text (two admins may have added it at once), and only
+        # while still in use: of two admins removing it at once, one does.
         done = db.session.execute(
             db.update(SemanticExample)
-            .where(SemanticExample.id == match.row.id, SemanticExample.removed_at.is_(None))
+            .where(SemanticExample.label == label, SemanticExample.text == text,
+                   SemanticExample.harmful == harmful, SemanticExample.origin == "admin",
+                   SemanticExample.status == "active", SemanticExample.removed_at.is_(None))
             .values(removed_at=now, removed_by_id=actor.id)
             .execution_options(synchronize_session="fetch")).rowcount
-        if done != 1:
+        if done < 1:
             raise ExampleError("That example was already removed.")
         row = match.row
     else:

@@ -13,7 +13,7 @@ from moderation.scoring import ScoredText, ScorerIdentity
 from moderation.services import authors, words
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
-from moderation.services.site_models import pack_embedding
+from moderation.services.site_evidence import pack_embedding
 
 # A comment the worker may still band: nobody has decided it yet.
 BANDABLE = (CommentState.PENDING, CommentState.QUEUED)

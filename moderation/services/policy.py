@@ -43,6 +43,23 @@ def rule_for(thresholds: Mapping[str, dict], label: str) -> dict | None:
     return rule
 
 
+def active_site_model_id() -> int | None:
+    """The site model whose scores count now; a rolled-back model's stored scores do not."""
+    from moderation.models import SiteModel
+
+    return db.session.execute(
+        db.select(SiteModel.id).where(SiteModel.active)).scalar_one_or_none()
+
+
+def counted_labels(labels: Mapping[str, float], site_model_id: int | None,
+                   active_site_model: int | None) -> dict[str, float]:
+    """A stored score's labels as the policy should read them now: the site label only while
+    the model that gave it is the active one."""
+    if SITE_LABEL in labels and (site_model_id is None or site_model_id != active_site_model):
+        return {label: value for label, value in labels.items() if label != SITE_LABEL}
+    return dict(labels)
+
+
 def active_policy() -> Policy:
     """The active policy; a fresh database gets version 1 with the defaults."""
     policy = db.session.execute(db.select(Policy).where(Policy.active)).scalar_one_or_none()

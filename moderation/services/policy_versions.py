@@ -222,16 +222,17 @@ def reband_batch(policy: Policy, outcome: RebandOutcome, *, after_id: int, limit
     ).all()
     if not rows:
         return None
+    site_model = policies.active_site_model_id()
     for comment, score in rows:
         outcome.considered += 1
-        outcome.moved += _reband_one(comment, score, policy, outcome, word_lists)
+        labels = policies.counted_labels(score.labels, score.site_model_id, site_model)
+        outcome.moved += _reband_one(comment, labels, policy, outcome, word_lists)
     db.session.flush()
     return rows[-1][0].id
 
 
-def _reband_one(comment: Comment, score: Score, policy: Policy, outcome: RebandOutcome,
-                word_lists: Matcher) -> bool:
-    labels = score.labels
+def _reband_one(comment: Comment, labels: dict[str, float], policy: Policy,
+                outcome: RebandOutcome, word_lists: Matcher) -> bool:
     band, note = words.adjust_band(policies.band(labels, policy), comment.body, using=word_lists)
     target = policies.state_for(band, policy, premoderate=_must_wait(comment, band))
     moved = False

@@ -250,15 +250,21 @@ def label_scores(score: Score | None) -> list[tuple[str, float]]:
 
 def close_matches(score: Score | None, limit: int = 2, floor: float = 0.2
                   ) -> list[tuple[str, str, float]]:
-    """(label, example sentence, similarity) for the labels the comment scored highest on,
-    where the scorer compared it with example sentences and the label reached `floor`."""
+    """(labels, example sentence, similarity) for the examples behind the comment's highest
+    labels, where the scorer compared it with example sentences and a label reached `floor`.
+    An example behind several labels is named once, with all of them."""
     if score is None or not score.matches:
         return []
     values = score.labels
-    found = [(label, match["text"], match["similarity"]) for label, match in score.matches.items()
-             if values.get(label, 0.0) >= floor]
-    found.sort(key=lambda item: values.get(item[0], 0.0), reverse=True)
-    return found[:limit]
+    ranked = sorted(((label, match) for label, match in score.matches.items()
+                     if values.get(label, 0.0) >= floor),
+                    key=lambda item: values.get(item[0], 0.0), reverse=True)
+    by_text: dict[str, tuple[list[str], float]] = {}
+    for label, match in ranked:
+        labels, _ = by_text.setdefault(match["text"], ([], match["similarity"]))
+        labels.append(label.replace("_", " "))
+    return [(", ".join(labels), text, similarity)
+            for text, (labels, similarity) in list(by_text.items())[:limit]]
 
 
 def stack_name(score: Score | None) -> str | None:

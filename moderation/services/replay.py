@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from moderation.extensions import db
-from moderation.models import LABELS, Comment, Score, utcnow
+from moderation.models import LABELS, SITE_LABEL, Comment, Score, utcnow
+from moderation.services import policy as policies
 from moderation.services.policy import BAND_CODES, band_codes
 
 WINDOWS: dict[str, int | None] = {"7d": 7, "30d": 30, "all": None}
@@ -139,6 +140,15 @@ def window_start(window: str, now: datetime | None = None) -> datetime | None:
     return (now or utcnow()) - timedelta(days=days)
 
 
+def _counted(label: str):
+    """A score column as the policy reads it now: the site label only from the active model."""
+    if label != SITE_LABEL:
+        return getattr(Score, label)
+    active = policies.active_site_model_id()
+    return db.case((Score.site_model_id == active, Score.site_reject), else_=None) \
+        if active is not None else db.null()
+
+
 def load_history(window: str = "30d", now: datetime | None = None) -> History:
     """Every scored comment created in the window, with its current score's labels and the
     moderator's verdict, in one query."""
@@ -149,7 +159,7 @@ def load_history(window: str = "30d", now: datetime | None = None) -> History:
         else_=UNDECIDED,
     )
     query = (
-        db.select(*(getattr(Score, label) for label in LABELS), verdict, Comment.id)
+        db.select(*(_counted(label) for label in LABELS), verdict, Comment.id)
         .select_from(Comment)
         .join(Score, db.and_(
             Score.comment_id == Comment.id,

@@ -135,3 +135,17 @@ def test_a_cursor_from_another_order_or_with_a_huge_id_is_refused(mixed):
     huge = base64.urlsafe_b64encode(json.dumps({"order": "oldest", "id": 2**70}).encode())
     with pytest.raises(QueueError, match="page link is broken"):
         page(QueueFilter(order="oldest"), cursor=huge.decode())
+
+
+def test_a_card_names_each_close_example_once_with_every_label_it_explains():
+    from moderation.models import Score
+    from moderation.services.queue import close_matches
+
+    score = Score(toxicity=0.9, threat=0.7, insult=0.05, matches={
+        "toxicity": {"text": "you will pay", "similarity": 0.61},
+        "threat": {"text": "you will pay", "similarity": 0.61},
+        "insult": {"text": "you clown", "similarity": 0.3},
+    })
+
+    assert close_matches(score) == [("toxicity, threat", "you will pay", 0.61)]
+    assert close_matches(None) == [] and close_matches(Score(toxicity=0.9)) == []

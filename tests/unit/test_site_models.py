@@ -20,7 +20,7 @@ from moderation.models import (
 )
 from moderation.services import policy as policies
 from moderation.services import site_models
-from moderation.services.site_models import TrainingError, pack_embedding
+from moderation.services.site_evidence import TrainingError, pack_embedding
 from moderation.worker import Worker
 from tests.factories import make_article, make_comment, make_user
 
@@ -174,3 +174,69 @@ def test_the_worker_retrains_after_enough_new_decisions_and_activates_a_better_m
     worker.retrain_if_due()  # nothing new since: no second model
     with app.app_context():
         assert len(site_models.models()) == 1
+
+
+def test_rollback_walks_back_without_cycles_and_ends_with_no_site_model(ctx):
+    decided_comments(240, informative="insult")
+    first = site_models.train(BASE)
+    second = site_models.train(BASE)
+    for version in (first.version, second.version, first.version):
+        site_models.activate(version, actor=None, base_scorer=BASE)
+
+    walked = []
+    while site_models.active() is not None:
+        back = site_models.rollback(actor=None)
+        walked.append(back.version if back else None)
+
+    assert walked == [second.version, None]  # v1 was the one rolled back: never revisited
+    with pytest.raises(TrainingError, match="nothing to roll back"):
+        site_models.rollback(actor=None)
+
+
+def test_activation_turns_on_a_site_rule_an_earlier_save_left_off(ctx):
+    from moderation.services import policy_versions
+
+    decided_comments(240, informative="insult")
+    admin = make_user("ada", role=Role.ADMIN)
+    thresholds = policies.default_thresholds()
+    thresholds[SITE_LABEL]["enabled"] = False
+    thresholds["toxicity"]["reject"] = 0.95
+    policy_versions.save(thresholds, "hold", note="before site models", actor=admin)
+    model = site_models.train(BASE)
+
+    site_models.activate(model.version, actor=admin, base_scorer=BASE)
+
+    policy = policies.active_policy()
+    assert policy.version == 3 and policy.thresholds[SITE_LABEL]["enabled"]
+    assert policy.thresholds["toxicity"]["reject"] == 0.95  # the rest as the admin left it
+
+
+def test_a_rolled_back_models_stored_scores_no_longer_count():
+    assert policies.counted_labels({"toxicity": 0.1, SITE_LABEL: 0.9}, 7, None) == {
+        "toxicity": 0.1}
+    assert policies.counted_labels({"toxicity": 0.1, SITE_LABEL: 0.9}, 7, 8) == {
+        "toxicity": 0.1}
+    assert policies.counted_labels({"toxicity": 0.1, SITE_LABEL: 0.9}, 7, 7) == {
+        "toxicity": 0.1, SITE_LABEL: 0.9}
+
+
+def test_the_worker_keeps_scoring_when_examples_or_the_site_model_fail(app, monkeypatch):
+    from moderation import worker as worker_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(worker_module.examples, "sync", broken)
+    monkeypatch.setattr(worker_module.site_models, "finish_by_id", broken)
+    with app.app_context():
+        comment = make_comment(make_article(), "a calm remark")
+        db.session.commit()
+        comment_id = comment.id
+    worker = Worker(app)
+
+    assert worker.run_once() == 1
+
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        assert comment.state is CommentState.APPROVED and comment.current_score is not None
+    assert "site model not applied: RuntimeError: boom" == worker.last_error

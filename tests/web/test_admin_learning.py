@@ -19,6 +19,7 @@ def add(client, **fields):
     return client.post("/admin/examples", data=data)
 
 
+@pytest.mark.parametrize("app_config", [{"MODERATION_SCORER_OBJECT": CompositeScorer()}])
 def test_a_proposed_example_is_used_only_once_an_admin_puts_it_in_use(app, admin_client):
     response = add(admin_client, note="seen on the schools story")
     assert response.status_code == 303
@@ -139,3 +140,39 @@ def test_labels_the_swear_word_model_does_not_produce_are_marked(admin_client, m
     queue = admin_client.get("/queue/").get_data(as_text=True)
     assert '<option value="threat">threat (not scored now)</option>' in queue
     assert '<option value="toxicity">toxicity</option>' in queue
+
+
+def test_with_a_scorer_that_uses_no_examples_the_proposal_page_says_so(admin_client):
+    proposal_page = add(admin_client).headers["Location"]
+    page = admin_client.get(proposal_page).get_data(as_text=True)
+    assert "does not use example sentences" in page
+    assert 'http-equiv="refresh"' not in page
+
+
+def test_an_unknown_kind_is_refused(app, admin_client):
+    assert add(admin_client, kind="zzz").status_code == 400
+    shipped = next(e for e in shipped_examples() if e.label == "threat")
+    removal = admin_client.post("/admin/examples/remove", data={
+        "label": "threat", "kind": "zzz", "text": shipped.text})
+    assert removal.status_code == 400
+    with app.app_context():
+        assert shipped in examples.active()
+
+
+def test_an_example_added_twice_at_once_is_removed_in_one_go(app, admin_client):
+    from moderation.models import SemanticExample, User
+
+    with app.app_context():
+        ada = db.session.execute(db.select(User)).scalar_one()
+        for _ in range(2):  # what two racing proposals, both accepted, leave behind
+            db.session.add(SemanticExample(label="threat", text=THREAT, harmful=True,
+                                           origin="admin", status="active",
+                                           created_by_id=ada.id))
+        db.session.commit()
+        assert Example("threat", THREAT, True) in examples.active()
+
+    admin_client.post("/admin/examples/remove", data={
+        "label": "threat", "kind": "harmful", "text": THREAT})
+
+    with app.app_context():
+        assert Example("threat", THREAT, True) not in examples.active()

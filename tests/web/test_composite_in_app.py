@@ -37,7 +37,7 @@ def test_a_threat_without_swearing_waits_for_a_moderator_with_its_reasons(app, m
         closest = score.matches["threat"]["text"]
 
     card = moderator_client.get("/queue/").get_data(as_text=True)
-    assert f"close to: “{closest}” (threat)" in card
+    assert f"close to: “{closest}” (" in card and "threat)" in card
     assert "Scored by <strong>composite</strong>" in card
     api = moderator_client.get(f"/api/v1/comments/{threat_id}").get_json()
     assert api["close_to"]["threat"]["text"] == closest
