@@ -35,6 +35,9 @@ class PolicyForm(FlaskForm):
     note = TextAreaField("Why this change", validators=[Optional(), Length(max=2000), no_binary])
     reband = BooleanField("Also re-band the comments waiting in the queue now "
                           "(each move is recorded as a decision by the new version)")
+    requeue_published = BooleanField(
+        "Also send the published comments from the replay window that this version puts in "
+        "the reject band back to the queue for review (nothing is removed)")
     window = SelectField("Replay on", choices=WINDOW_CHOICES, default="30d")
     base_version = HiddenField()
 

@@ -1,6 +1,8 @@
 """Admin: the policy editor. Every proposal is replayed on real history before it is saved;
 every save is a new version; any old version can come back."""
 
+import dataclasses
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -46,6 +48,8 @@ def _evidence(form: PolicyForm, active, *, valid: bool, history=None):
         if result.histograms[label].total  # a label no comment has a score for: just named
     }
     changes = versions.diff(active, proposed)
+    result = dataclasses.replace(result, published_reject=len(
+        versions.published_in_reject_band(proposed, _window(form))))
     return result, charts, changes, replays.example_comments(result)
 
 
@@ -131,8 +135,13 @@ def save_policy():
         db.session.rollback()
         form.form_errors.append(str(problem))
         return _render_editor(form, status=400)
-    return _activated(saved, f"Policy version {saved.version} is active. New comments are "
-                             "banded by it.", reband=form.reband.data)
+    message = f"Policy version {saved.version} is active. New comments are banded by it."
+    if form.requeue_published.data:
+        ids = versions.published_in_reject_band(saved, _window(form))
+        outcome = versions.requeue_published(saved, ids)
+        message += (f" Sent {outcome.moved} published comment{'s' if outcome.moved != 1 else ''}"
+                    " in its reject band back to the queue for review.")
+    return _activated(saved, message, reband=form.reband.data)
 
 
 def _activated(saved, message: str, *, reband: bool):

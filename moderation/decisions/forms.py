@@ -10,7 +10,7 @@ from moderation.services import audit
 from moderation.validators import no_binary, strip
 
 ACTION_LABELS = {"approved": "Approved", "rejected": "Rejected", "queued": "Queued",
-                 "held": "Held", "undo": "Undo"}
+                 "held": "Held", "removed": "Removed (taken down)", "undo": "Undo"}
 
 
 class IsoDateField(DateField):

@@ -5,14 +5,21 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
+    redirect,
     render_template,
     request,
     stream_with_context,
+    url_for,
 )
+from flask_login import current_user
 
 from moderation.decisions.forms import DecisionFilterForm
+from moderation.extensions import db
 from moderation.models import utcnow
-from moderation.services import audit
+from moderation.queue.forms import REASON_CHOICES, DecisionForm
+from moderation.services import audit, submit
+from moderation.services import decide as decisions
 from moderation.services.users import moderator_required
 
 bp = Blueprint("decisions", __name__, url_prefix="/decisions")
@@ -55,8 +62,47 @@ def export():
     )
 
 
+def _render_comment(comment_id: int, status: int = 200, error: str | None = None):
+    history = audit.comment_history(comment_id) or abort(404, "No such comment.")
+    window = float(current_app.config["MODERATION_UNDO_SECONDS"])
+    last = decisions.undoable(history.comment, window)
+    return render_template(
+        "decisions/comment.html", history=history, error=error, form=DecisionForm(),
+        reasons=REASON_CHOICES, may_undo=last is not None and decisions.may_undo(
+            last, current_user),
+        taken_down=submit.was_taken_down(history.comment)), status
+
+
 @bp.get("/comments/<id:comment_id>")
 @moderator_required
 def comment_history(comment_id):
-    history = audit.comment_history(comment_id) or abort(404, "No such comment.")
-    return render_template("decisions/comment.html", history=history)
+    return _render_comment(comment_id)
+
+
+@bp.post("/comments/<id:comment_id>/decision")
+@moderator_required
+def comment_decision(comment_id):
+    """Approve, reject, remove (take down a published comment) or undo, from its own page."""
+    comment = decisions.comment_for_decision(comment_id) or abort(404, "No such comment.")
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        problems = "; ".join(m for messages in form.errors.values() for m in messages)
+        return _render_comment(comment_id, 400, problems or "That decision could not be read.")
+    try:
+        if form.action.data == decisions.UNDO:
+            decisions.undo(comment, current_user,
+                           window_seconds=float(current_app.config["MODERATION_UNDO_SECONDS"]))
+        else:
+            decisions.decide(comment, current_user, form.action.data,
+                             reason=form.reason.data or None, note=form.note.data)
+    except decisions.StateConflict as conflict:
+        db.session.rollback()
+        return _render_comment(comment_id, 409, conflict.describe())
+    except decisions.DecisionError as error:
+        db.session.rollback()
+        return _render_comment(comment_id, 400, str(error))
+    db.session.commit()
+    done = {"approve": "Approved", "reject": "Rejected", "remove": "Removed from the article",
+            decisions.UNDO: "Undone"}[form.action.data]
+    flash(f"{done}.", "success")
+    return redirect(url_for("decisions.comment_history", comment_id=comment_id), code=303)

@@ -61,4 +61,5 @@ def post_comment(slug):
 @bp.get("/comments/<token>")
 def comment_status(token):
     comment = submit.comment_by_token(token) or abort(404, "We could not find that comment.")
-    return render_template("public/comment_status.html", comment=comment)
+    return render_template("public/comment_status.html", comment=comment,
+                           taken_down=submit.was_taken_down(comment))

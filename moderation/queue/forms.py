@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from moderation.models import LABELS
-from moderation.services.decide import ACTIONS, REASONS
+from moderation.services.decide import ACTIONS, REASONS, UNDO
 from moderation.services.queue import BANDS, QueueError, QueueFilter
 from moderation.services.users import safe_next
 from moderation.validators import no_binary
@@ -129,8 +129,9 @@ class QueueActionForm(FlaskForm):
 
 
 class DecisionForm(QueueActionForm):
-    action = HiddenField(validators=[DataRequired("Choose approve or reject."),
-                                     AnyOf(list(ACTIONS), "Choose approve or reject.")])
+    action = HiddenField(validators=[
+        DataRequired("Choose approve, reject or remove."),
+        AnyOf([*ACTIONS, UNDO], "Choose approve, reject, remove or undo.")])
     reason = SelectField("Reason", choices=[SelectChoice("", "—")] + REASON_CHOICES,
                          validators=[Optional()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=1000), no_binary])

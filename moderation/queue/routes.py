@@ -125,7 +125,7 @@ def decision(comment_id):
     except decisions.DecisionError as error:
         return _refuse(form, 400, str(error))
     db.session.commit()
-    verb = "Approved" if form.action.data == "approve" else "Rejected"
+    verb = {"approve": "Approved", "reject": "Rejected", "remove": "Removed"}[form.action.data]
     flash(f"{verb} the comment by {comment.author_name}.", "success")
     session[UNDO_KEY] = {"id": comment.id, "author": comment.author_name}
     return _back(form)

@@ -21,6 +21,7 @@ ACTIONS = {
     "rejected": CommentState.REJECTED,
     "queued": CommentState.QUEUED,
     "held": CommentState.HELD,
+    "removed": CommentState.REJECTED,  # taken down after it was published
     UNDO: None,
 }
 AUTOMATIC = "policy"  # the moderator filter's name for decisions nobody signed in made
@@ -103,6 +104,8 @@ def _conditions(decision_filter: DecisionFilter) -> list:
     elif decision_filter.action:
         conditions.append(Decision.to_state == ACTIONS[decision_filter.action])
         conditions.append(db.or_(Decision.reason.is_(None), Decision.reason != UNDO))
+        if decision_filter.action == "removed":
+            conditions.append(Decision.from_state == CommentState.APPROVED)
     if decision_filter.reason and decision_filter.reason.endswith(":"):
         conditions.append(Decision.reason.startswith(decision_filter.reason, autoescape=True))
     elif decision_filter.reason:

@@ -21,12 +21,17 @@ REASONS = {
     "misinformation": "Misinformation",
     "other": "Other",
 }
-ACTIONS = {"approve": CommentState.APPROVED, "reject": CommentState.REJECTED}
+ACTIONS = {"approve": CommentState.APPROVED, "reject": CommentState.REJECTED,
+           "remove": CommentState.REJECTED}
+# Approve and reject decide what waits; remove takes down what was published.
+STARTS_FROM = {"approve": OPEN_STATES, "reject": OPEN_STATES,
+               "remove": (CommentState.APPROVED,)}
+REMOVE = "remove"
 UNDO = "undo"
 DEFAULT_UNDO_SECONDS = 600
 
-__all__ = ["ACTIONS", "REASONS", "UNDO", "BulkResult", "DecisionError", "StateConflict",
-           "bulk_decide", "decide", "may_undo", "undo"]
+__all__ = ["ACTIONS", "REASONS", "REMOVE", "UNDO", "BulkResult", "DecisionError",
+           "StateConflict", "bulk_decide", "decide", "is_take_down", "may_undo", "undo"]
 
 
 class DecisionError(ValueError):
@@ -35,22 +40,48 @@ class DecisionError(ValueError):
 
 def check(action: str, reason: str | None, note: str | None) -> tuple[str | None, str | None]:
     if action not in ACTIONS:
-        raise DecisionError(f"Unknown action {action!r}: use approve, reject or undo.")
+        raise DecisionError(f"Unknown action {action!r}: use approve, reject, remove or undo.")
     if reason is not None and reason not in REASONS:
         raise DecisionError(f"Unknown reason {reason!r}: use one of {', '.join(REASONS)}.")
     note = (note or "").strip() or None
-    if action == "reject" and reason is None:
-        raise DecisionError("Choose a reason for rejecting.")
-    if reason == "other" and action == "reject" and note is None:
-        raise DecisionError("Rejecting for “other” needs a note saying why.")
+    verb = "removing" if action == REMOVE else "rejecting"
+    if action != "approve" and reason is None:
+        raise DecisionError(f"Choose a reason for {verb}.")
+    if reason == "other" and action != "approve" and note is None:
+        raise DecisionError(f"{verb.capitalize()} for “other” needs a note saying why.")
     return reason, note
+
+
+class NotPublished(StateConflict):
+    """Remove is for published comments; this one is not (anymore)."""
+
+    def describe(self) -> str:
+        if self.state.awaits_moderator or self.state is CommentState.PENDING:
+            return (f"This comment is {self.state.value}, not published: approve or reject "
+                    "it instead of removing it.")
+        return super().describe()
+
+
+def _change(comment: Comment, moderator: User, action: str, reason, note) -> Decision:
+    try:
+        return change_state(comment, ACTIONS[action], allowed_from=STARTS_FROM[action],
+                            actor=moderator, reason=reason, note=note)
+    except StateConflict as conflict:
+        if action == REMOVE:
+            raise NotPublished(conflict.comment, conflict.state, conflict.last) from None
+        raise
+
+
+def is_take_down(decision: Decision) -> bool:
+    """A moderator took a published comment down (and nobody undid it yet)."""
+    return (decision.from_state is CommentState.APPROVED
+            and decision.to_state is CommentState.REJECTED and decision.actor_id is not None)
 
 
 def decide(comment: Comment, moderator: User, action: str, reason: str | None = None,
            note: str | None = None) -> Decision:
     reason, note = check(action, reason, note)
-    return change_state(comment, ACTIONS[action], allowed_from=OPEN_STATES, actor=moderator,
-                        reason=reason, note=note)
+    return _change(comment, moderator, action, reason, note)
 
 
 IMPORTED = "imported"  # the reason on decisions brought over by services/importer.py
@@ -111,8 +142,7 @@ def bulk_decide(comment_ids: list[int], moderator: User, action: str,
             result.missing.append(comment_id)
             continue
         try:
-            change_state(comment, ACTIONS[action], allowed_from=OPEN_STATES, actor=moderator,
-                         reason=reason, note=note)
+            _change(comment, moderator, action, reason, note)
             result.decided.append(comment_id)
         except StateConflict as conflict:
             result.conflicts[comment_id] = conflict.describe()

@@ -270,3 +270,53 @@ def waiting_count() -> int:
         db.select(db.func.count()).select_from(Comment)
         .where(Comment.state.in_(WAITING), Comment.scored_at.is_not(None))
     ).scalar_one()
+
+
+# ---- published comments a stricter policy would not have published ------------------------
+
+REQUEUE_REASON = "requeue:reject band"
+
+
+def published_in_reject_band(proposed, window: str = "30d") -> list[int]:
+    """Ids of published comments (posted here, in the replay window) that the proposed policy
+    puts in its reject band: what a stricter policy may send back for review."""
+    import numpy as np
+
+    from moderation.services import replay
+
+    query = (
+        db.select(Comment.id, *(replay.counted_column(label) for label in LABELS))
+        .join(Score, db.and_(Score.comment_id == Comment.id,
+                             Score.scorer_name == Comment.scorer_name,
+                             Score.scorer_version == Comment.scorer_version))
+        .where(Comment.state == CommentState.APPROVED, Comment.import_id.is_(None))
+    )
+    since = replay.window_start(window)
+    if since is not None:
+        query = query.where(Comment.created_at >= since)
+    rows = db.session.execute(query).all()
+    if not rows:
+        return []
+    values = np.array([[np.nan if v is None else v for v in row[1:]] for row in rows],
+                      dtype=float)
+    codes = policies.band_codes(values, proposed)
+    return [int(rows[i][0]) for i in np.flatnonzero(codes == 2)]
+
+
+def requeue_published(policy: Policy, comment_ids: list[int]) -> RebandOutcome:
+    """Send these published comments back to the queue for a moderator, one decision by
+    `policy` each. Nothing is removed; a comment decided meanwhile is left alone."""
+    outcome = RebandOutcome()
+    for comment in db.session.execute(
+            db.select(Comment).where(Comment.id.in_(comment_ids))).scalars():
+        outcome.considered += 1
+        try:
+            moved = change_state(comment, CommentState.QUEUED,
+                                 allowed_from=[CommentState.APPROVED], policy=policy,
+                                 reason=REQUEUE_REASON,
+                                 note=f"in the reject band of policy v{policy.version}")
+            outcome.moved += moved is not None
+        except StateConflict:
+            outcome.conflicts += 1
+    db.session.flush()
+    return outcome

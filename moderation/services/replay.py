@@ -124,6 +124,9 @@ class Replay:
     # A few comment ids per consequential move, for the admin to read: "into_reject" (newly
     # in the reject band) and "into_approve" (newly published without review).
     examples: dict[str, list[int]] = field(default_factory=dict)
+    # Published comments in the window the proposal puts in its reject band (the editor fills
+    # it in: policy_versions.published_in_reject_band).
+    published_reject: int = 0
 
 
 def _known(window: str) -> str:
@@ -140,7 +143,7 @@ def window_start(window: str, now: datetime | None = None) -> datetime | None:
     return (now or utcnow()) - timedelta(days=days)
 
 
-def _counted(label: str):
+def counted_column(label: str):
     """A score column as the policy reads it now: the site label only from the active model."""
     if label != SITE_LABEL:
         return getattr(Score, label)
@@ -159,7 +162,7 @@ def load_history(window: str = "30d", now: datetime | None = None) -> History:
         else_=UNDECIDED,
     )
     query = (
-        db.select(*(_counted(label) for label in LABELS), verdict, Comment.id)
+        db.select(*(counted_column(label) for label in LABELS), verdict, Comment.id)
         .select_from(Comment)
         .join(Score, db.and_(
             Score.comment_id == Comment.id,

@@ -72,6 +72,17 @@ def _recent_duplicate(article: Article, author_name: str, body: str, ip_hash: st
     ).scalar_one_or_none()
 
 
+def was_taken_down(comment: Comment) -> bool:
+    """Published, then removed by a moderator: what the reader's status page says."""
+    from moderation.services.decide import is_take_down
+    from moderation.services.lifecycle import last_decision
+
+    if comment.state is not CommentState.REJECTED:
+        return False
+    last = last_decision(comment.id)
+    return last is not None and is_take_down(last)
+
+
 def comment_by_token(token: str) -> Comment | None:
     return db.session.execute(
         db.select(Comment).where(Comment.public_token == token)

@@ -577,4 +577,6 @@
   for (const [index, card] of cards().entries()) card.dataset.position = String(index);
   updateSelected();
   restoreFocus();
+  // Every handler is bound: keys pressed from now on are heard (tests wait for this).
+  document.body.dataset.keyboardReady = "true";
 })();

@@ -82,6 +82,8 @@ def test_a_moderator_triages_the_queue_with_only_the_keyboard(page: Page, live_s
     page.get_by_label("Password").fill(live_server.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(live_server.url("/queue/"))
+    # On a loaded machine the deferred script may run well after the page shows: wait for it.
+    expect(page.locator("body")).to_have_attribute("data-keyboard-ready", "true")
     loads_before = len(page_loads)
 
     cards = page.locator("ol.queue > li.card")
@@ -95,6 +97,8 @@ def test_a_moderator_triages_the_queue_with_only_the_keyboard(page: Page, live_s
 
     def remaining(*authors):
         expect(cards.locator(".author")).to_have_text(list(authors))
+        # Without the API each decision reloads the page: keys wait for its script.
+        expect(page.locator("body")).to_have_attribute("data-keyboard-ready", "true")
 
     # The help overlay lists every key; Esc closes it. / goes to the search box.
     help_overlay = page.locator("#help")

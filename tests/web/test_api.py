@@ -513,7 +513,7 @@ def test_rejecting_for_other_with_a_note_records_both(app, moderator_client, que
     ({"data": "", "content_type": "application/json"}, 400, "not valid JSON", None),
     ({"json": ["approve"]}, 400, "must be a JSON object", None),
     ({"json": "approve"}, 400, "must be a JSON object", None),
-    ({"json": {}}, 400, "action must be one of approve, reject, undo", "action"),
+    ({"json": {}}, 400, "action must be one of approve, reject, remove, undo", "action"),
     ({"json": {"action": "delete"}}, 400, "action must be one of", "action"),
     ({"json": {"action": 1}}, 400, "action must be one of", "action"),
     ({"json": {"action": "reject", "reason": "because"}}, 400, "Unknown reason", "reason"),

@@ -277,7 +277,8 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_see_nothing(client, log, pat
 
 
 @pytest.mark.parametrize("query, message", [
-    ("action=delete", "Unknown action: use one of approved, rejected, queued, held, undo."),
+    ("action=delete",
+     "Unknown action: use one of approved, rejected, queued, held, removed, undo."),
     ("reason=because", "Unknown reason: use one of spam,"),
     ("since=yesterday", "From: write the date as YYYY-MM-DD"),
     ("until=2024-02-30", "To: write the date as YYYY-MM-DD"),

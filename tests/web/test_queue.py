@@ -114,8 +114,8 @@ def test_deciding_twice_is_a_409_naming_who_decided(app, moderator_client, queue
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"action": "delete"}, "Choose approve or reject."),
-    ({}, "Choose approve or reject."),
+    ({"action": "delete"}, "Choose approve, reject, remove or undo."),
+    ({}, "Choose approve, reject or remove."),
     ({"action": "reject", "reason": "because"}, "Not a valid choice"),
     ({"action": "reject"}, "Choose a reason for rejecting."),
     ({"action": "reject", "reason": "other"}, "needs a note saying why"),
