@@ -44,6 +44,9 @@ DEFAULTS = {
     "MODERATION_REAUTH_SECONDS": 1800,
     # Readers
     "MODERATION_POST_LIMIT": "5 per minute;50 per day",
+    "MODERATION_REPORT_LIMIT": "10 per minute;100 per day",
+    # Distinct readers' reports that hide a published comment until a moderator looks.
+    "MODERATION_REPORTS_TO_HIDE": 3,
     "MODERATION_LOGIN_LIMIT": "10 per minute",
     "MODERATION_COMMENT_MAX_CHARS": 5000,
     "MODERATION_NAME_MAX_CHARS": 80,
@@ -72,7 +75,8 @@ def from_environment(environ=os.environ) -> dict:
     }
     # Strings that look like numbers but are paths or names stay strings where it matters.
     for key in ("MODERATION_DETOXIFY_CHECKPOINT", "MODERATION_DETOXIFY_HF_CONFIG",
-                "MODERATION_SCORER", "MODERATION_DETOXIFY_MODEL", "MODERATION_POST_LIMIT"):
+                "MODERATION_SCORER", "MODERATION_DETOXIFY_MODEL", "MODERATION_POST_LIMIT",
+                "MODERATION_REPORT_LIMIT"):
         if key in environ:
             overrides[key] = environ[key]
     # Settings of the extensions themselves, under their own names.

@@ -9,7 +9,7 @@ from moderation.api import auth, schema
 from moderation.api.schema import ApiError
 from moderation.extensions import csrf, db
 from moderation.models import Comment, Decision, Score
-from moderation.services import authors
+from moderation.services import authors, reports
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
 
@@ -93,6 +93,31 @@ def decision(comment_id):
         raise ApiError(409, conflict.describe(), state=conflict.state.value) from None
     except decisions.DecisionError as error:
         # The request is well formed but makes no sense for this comment now.
+        db.session.rollback()
+        raise ApiError(422, str(error)) from None
+    db.session.commit()
+    return {"comment": schema.items([target])[0], "decision": schema.decision(record)}
+
+
+@bp.get("/comments/<id:comment_id>/reports")
+def comment_reports(comment_id):
+    """Every report on the comment, open and settled (reporters appear only as a hash)."""
+    target = _comment(comment_id)
+    return {"comment_id": target.id, "open": target.report_count,
+            "weight": target.report_weight,
+            "reports": [schema.report(row) for row in reports.all_reports(target.id)]}
+
+
+@bp.post("/comments/<id:comment_id>/reports/dismiss")
+def dismiss_reports(comment_id):
+    schema.json_object(required=False)
+    target = _comment(comment_id)
+    try:
+        record = reports.dismiss(target, auth.api_user())
+    except decisions.StateConflict as conflict:
+        db.session.rollback()
+        raise ApiError(409, conflict.describe(), state=conflict.state.value) from None
+    except reports.ReportError as error:
         db.session.rollback()
         raise ApiError(422, str(error)) from None
     db.session.commit()

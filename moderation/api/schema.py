@@ -294,6 +294,7 @@ def item(comment: Comment, facts: AuthorFacts) -> dict:
                                    and score.site_model is not None else None)}
                    if comment.scorer_name else None),
         "close_to": (score.matches or {}) if score is not None else {},
+        "reports": {"open": comment.report_count, "weight": comment.report_weight},
         "policy_version": comment.policy.version if comment.policy is not None else None,
         "body": comment.body,
         "created_at": iso(comment.created_at),
@@ -339,3 +340,10 @@ def detail(comment: Comment, recent: list[Comment], undoable: bool) -> dict:
     ]
     body["undoable"] = undoable
     return body
+
+
+def report(row) -> dict:
+    return {"id": row.id, "reason": row.reason, "note": row.note,
+            "created_at": iso(row.created_at), "reporter": row.reporter_key[:12],
+            "resolution": row.resolution, "resolved_at": iso(row.resolved_at),
+            "resolved_by": row.resolved_by.username if row.resolved_by else None}

@@ -17,6 +17,7 @@ from moderation.models.decisions import (
     Decision,
     ImportBatch,
     Policy,
+    Report,
     WordRule,
 )
 from moderation.models.learning import ExampleVector, SemanticExample, SiteModel
@@ -26,6 +27,6 @@ from moderation.models.workers import WorkerHeartbeat
 __all__ = [
     "BASE_LABELS", "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "SITE_LABEL", "AdminEvent",
     "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
-    "ExampleVector", "ImportBatch", "Policy", "Role", "Score", "SemanticExample", "SiteModel",
-    "User", "WordRule", "WorkerHeartbeat", "utcnow",
+    "ExampleVector", "ImportBatch", "Policy", "Report", "Role", "Score", "SemanticExample",
+    "SiteModel", "User", "WordRule", "WorkerHeartbeat", "utcnow",
 ]

@@ -65,6 +65,8 @@ class Comment(db.Model):
         Index("ix_comments_unscored", "scored_at", "next_score_at"),
         # Replay and suggestions read scored comments by age.
         Index("ix_comments_scored_created", "scored_at", "created_at"),
+        # The Reported band, heaviest reports first.
+        Index("ix_comments_reported", "report_weight", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +99,11 @@ class Comment(db.Model):
     # A moderator's final call ("approved" / "rejected"), kept in step by lifecycle.change_state:
     # what replay and suggestions compare the policy with. Policy decisions leave it empty.
     verdict: Mapped[str | None] = mapped_column(String(16))
+    # Readers' reports not settled yet: how many readers, and their weight (see reports.py).
+    report_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    report_weight: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # A moderator kept it up after reports: later reports queue it without hiding it.
+    reports_cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Set on comments brought over from another tool's history (decided, never shown as new).
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
 

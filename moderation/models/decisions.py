@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -162,3 +163,24 @@ class AdminEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+class Report(db.Model):
+    """A reader's flag on a published comment. One per reader per comment; settled when a
+    moderator dismisses the reports (comment stays up) or takes the comment down (upheld)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("comment_id", "reporter_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    # A keyed hash of the reader (their report cookie, else their address): never the raw value.
+    reporter_key: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolution: Mapped[str | None] = mapped_column(String(16))  # dismissed | upheld
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    resolved_by: Mapped[User | None] = relationship()

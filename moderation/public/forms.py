@@ -1,9 +1,12 @@
 """The reader's comment form."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, TextAreaField
+from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from moderation.services.reports import MAX_NOTE as REPORT_NOTE_MAX
+from moderation.services.reports import REASONS as REPORT_REASONS
 from moderation.validators import max_chars, no_binary, strip
 
 
@@ -33,3 +36,13 @@ class CommentForm(FlaskForm):
     )
     # Hidden from people by CSS; bots that fill every field give themselves away.
     website = StringField("Leave this field empty", validators=[honeypot_empty])
+
+
+class ReportForm(FlaskForm):
+    """A reader's report on a published comment."""
+
+    reason = RadioField("What is wrong with it?", validate_choice=False,
+                        choices=[SelectChoice(key, label) for key, label in REPORT_REASONS.items()])
+    note = TextAreaField("Anything a moderator should know (optional; needed for “something "
+                         "else”)", filters=[strip],
+                         validators=[Optional(), Length(max=REPORT_NOTE_MAX), no_binary])

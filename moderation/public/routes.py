@@ -3,8 +3,8 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from moderation.extensions import db, limiter
-from moderation.public.forms import CommentForm
-from moderation.services import submit
+from moderation.public.forms import CommentForm, ReportForm
+from moderation.services import reports, submit
 
 bp = Blueprint("public", __name__)
 
@@ -21,9 +21,11 @@ def index():
 
 
 def _render_article(article, form, status=200):
-    comments = submit.published_comments(article)
-    return render_template("public/article.html", article=article, comments=comments,
-                           form=form), status
+    before = request.args.get("before", type=int)
+    page = submit.published_comments(
+        article, before=before if before and 0 < before < 2**31 else None)
+    return render_template("public/article.html", article=article, page=page,
+                           comments=page.comments, form=form), status
 
 
 @bp.get("/articles/<slug>")
@@ -63,3 +65,55 @@ def comment_status(token):
     comment = submit.comment_by_token(token) or abort(404, "We could not find that comment.")
     return render_template("public/comment_status.html", comment=comment,
                            taken_down=submit.was_taken_down(comment))
+
+
+def _report_limit() -> str:
+    return current_app.config["MODERATION_REPORT_LIMIT"]
+
+
+def _published(comment_id: int):
+    comment = submit.comment_by_id(comment_id)
+    if comment is None or comment.import_id is not None:
+        abort(404, "We could not find that comment.")
+    return comment
+
+
+def _render_report(comment, form, status=200, message=None):
+    return render_template("public/report.html", comment=comment, form=form,
+                           message=message), status
+
+
+@bp.get("/comments/<id:comment_id>/report")
+def report_form(comment_id):
+    comment = _published(comment_id)
+    if not comment.is_published:
+        return _render_report(comment, None, 410, "This comment is no longer published.")
+    return _render_report(comment, ReportForm())
+
+
+@bp.post("/comments/<id:comment_id>/report")
+@limiter.limit(_report_limit, key_func=lambda: request.remote_addr or "unknown")
+def report_comment(comment_id):
+    comment = _published(comment_id)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return _render_report(comment, form, 400)
+    # One report per reader, known by their address (a cookie would be cleared to report
+    # again); behind a proxy set MODERATION_TRUSTED_PROXIES so this is the reader's.
+    secret = current_app.config["SECRET_KEY"]
+    key = reports.reporter_key("ip:" + submit.hash_ip(request.remote_addr, secret), secret)
+    try:
+        reports.report(comment, key, form.reason.data, form.note.data,
+                       hide_at=int(current_app.config["MODERATION_REPORTS_TO_HIDE"]))
+    except reports.AlreadyReported as already:
+        db.session.rollback()
+        return _render_report(comment, None, 409, str(already))
+    except reports.ReportError as error:
+        db.session.rollback()
+        if not comment.is_published:
+            return _render_report(comment, None, 410, str(error))
+        form.reason.errors = [*form.reason.errors, str(error)]
+        return _render_report(comment, form, 400)
+    db.session.commit()
+    return _render_report(comment, None, 200, "Thank you. A moderator will look at it; if "
+                                              "enough readers report it, it is hidden until then.")

@@ -29,7 +29,7 @@ from moderation.queue.forms import (
     filter_form_from_next,
     queue_path,
 )
-from moderation.services import authors, words
+from moderation.services import authors, reports, words
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
 from moderation.services.scorer import produced_labels
@@ -73,6 +73,8 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
         recent_limit=RECENT_PER_AUTHOR,
         label_scores=queues.label_scores,
         close_matches=queues.close_matches,
+        report_summaries=reports.summaries([comment.id for comment in comments]),
+        report_reasons=reports.REASONS,
         # Banned and suspect words in each card's text, marked where they are.
         word_hits=words.matches_for(comments),
         word_pieces=wordmatch.pieces,
@@ -128,6 +130,25 @@ def decision(comment_id):
     verb = {"approve": "Approved", "reject": "Rejected", "remove": "Removed"}[form.action.data]
     flash(f"{verb} the comment by {comment.author_name}.", "success")
     session[UNDO_KEY] = {"id": comment.id, "author": comment.author_name}
+    return _back(form)
+
+
+@bp.post("/<id:comment_id>/dismiss-reports")
+@moderator_required
+def dismiss_reports(comment_id):
+    comment = _comment(comment_id)
+    form = QueueActionForm()
+    if not form.validate_on_submit():
+        return _refuse(form, 400, "This form has expired. Reload the page; nothing was changed.")
+    try:
+        reports.dismiss(comment, current_user)
+    except decisions.StateConflict as conflict:
+        return _refuse(form, 409, conflict.describe())
+    except reports.ReportError as error:
+        return _refuse(form, 409, str(error))
+    db.session.commit()
+    flash(f"Dismissed the reports on the comment by {comment.author_name}; it stays up.",
+          "success")
     return _back(form)
 
 

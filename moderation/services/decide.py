@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from moderation.extensions import db
 from moderation.models import OPEN_STATES, Comment, CommentState, Decision, User, utcnow
+from moderation.services import reports
 from moderation.services.lifecycle import StateConflict, change_state
 
 REASONS = {
@@ -64,12 +65,15 @@ class NotPublished(StateConflict):
 
 def _change(comment: Comment, moderator: User, action: str, reason, note) -> Decision:
     try:
-        return change_state(comment, ACTIONS[action], allowed_from=STARTS_FROM[action],
-                            actor=moderator, reason=reason, note=note)
+        decision = change_state(comment, ACTIONS[action], allowed_from=STARTS_FROM[action],
+                                actor=moderator, reason=reason, note=note)
     except StateConflict as conflict:
         if action == REMOVE:
             raise NotPublished(conflict.comment, conflict.state, conflict.last) from None
         raise
+    if decision is not None:
+        reports.after_decision(comment, decision, moderator)
+    return decision
 
 
 def is_take_down(decision: Decision) -> bool:

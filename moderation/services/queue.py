@@ -16,7 +16,10 @@ from moderation.models import LABELS, Article, Comment, CommentState, Score
 
 AWAITING = (CommentState.QUEUED, CommentState.HELD)
 ORDERS = ("risk", "oldest", "newest")
-BANDS = ("held", "queued", "unscored")
+# "reported": comments readers reported, published or hidden by their reports, heaviest
+# reports first whatever the order asked for.
+BANDS = ("held", "queued", "unscored", "reported")
+REPORTED_STATES = (CommentState.APPROVED, CommentState.HELD, CommentState.QUEUED)
 MAX_PAGE = 200
 
 
@@ -107,7 +110,9 @@ def page(queue_filter: QueueFilter | None = None, *, limit: int = 50,
     queue_filter = queue_filter or QueueFilter()
     limit = max(1, min(limit, MAX_PAGE))
     position = _decode(cursor, queue_filter)
-    if queue_filter.order == "risk":
+    if queue_filter.band == "reported":
+        comments, more = _reported_page(queue_filter, limit, position)
+    elif queue_filter.order == "risk":
         comments, more = _risk_page(queue_filter, limit, position)
     else:
         comments, more = _age_page(queue_filter, limit, position)
@@ -142,6 +147,17 @@ def _risk_page(queue_filter, limit, position):
     return found, False
 
 
+def _reported_page(queue_filter, limit, position):
+    query = _filtered(db.select(Comment).where(Comment.report_weight > 0,
+                                               Comment.state.in_(REPORTED_STATES)), queue_filter)
+    if position:
+        query = query.where(db.tuple_(Comment.report_weight, Comment.id)
+                            < (position["weight"], position["id"]))
+    query = query.order_by(Comment.report_weight.desc(), Comment.id.desc())
+    rows = db.session.execute(_load(query).limit(limit + 1)).scalars().all()
+    return rows[:limit], len(rows) > limit
+
+
 def _age_page(queue_filter, limit, position):
     """Oldest/newest across states: one index walk per state, merged by id."""
     newest = queue_filter.order == "newest"
@@ -168,7 +184,9 @@ def _next_cursor(queue_filter: QueueFilter, comments: list[Comment]) -> str | No
         return None
     last = comments[-1]
     position = {"order": queue_filter.order, "id": last.id}
-    if queue_filter.order == "risk":
+    if queue_filter.band == "reported":
+        position.update(weight=last.report_weight)
+    elif queue_filter.order == "risk":
         position.update(phase=last._queue_phase, risk=last.risk)
     raw = json.dumps(position, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -189,13 +207,21 @@ def _decode(cursor: str | None, queue_filter: QueueFilter) -> dict | None:
     comment_id = position.get("id")
     if not isinstance(comment_id, int) or not 0 < comment_id < 2**31:
         raise broken
-    if queue_filter.order == "risk":
+    if queue_filter.band == "reported":
+        weight = position.get("weight")
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool):
+            raise broken
+    elif queue_filter.order == "risk":
         phase, risk = position.get("phase"), position.get("risk")
         if not isinstance(phase, int) or not 0 <= phase < len(_RISK_PHASES[queue_filter.band]):
             raise broken
         if risk is not None and not isinstance(risk, (int, float)):
             raise broken
     return position
+
+
+# Open reports always weigh more than 0 (each reader counts at least a little), so the
+# index on report_weight finds every reported comment.
 
 
 def band_of(comment: Comment) -> str | None:
@@ -230,7 +256,11 @@ def state_counts() -> dict[str, int]:
         .where(Comment.state.in_(waiting))
         .group_by(Comment.state, Comment.risk.is_(None))
     ).all()
-    counts = {"held": 0, "queued": 0, "unscored": 0, "pending": 0}
+    counts = {"held": 0, "queued": 0, "unscored": 0, "pending": 0,
+              "reported": db.session.execute(
+                  db.select(db.func.count()).select_from(Comment)
+                  .where(Comment.report_weight > 0, Comment.state.in_(REPORTED_STATES))
+              ).scalar_one()}
     for state, unscored, count in rows:
         if state is CommentState.PENDING:
             counts["pending"] += count

@@ -222,6 +222,7 @@
   async function decide(card, action, reason, note) {
     if (!card || card.dataset.busy) return;
     const form = card.querySelector("form[data-decision=" + action + "]");
+    if (!form) return; // a published card (Reported band) is taken down by its own form
     if (action === "reject") {
       form.elements.reason.value = reason || "";
       if (note !== undefined) form.elements.note.value = note;

@@ -161,7 +161,7 @@ def test_a_moderator_signs_in_and_works_the_queue_riskiest_first(page: Page, liv
     page.goto(live_server.url(f"/articles/{live_server.article_slug}"))
     expect(page.locator(".comment-count")).to_have_text("2 Comments")
     bodies = page.locator(".comment-list .comment-body")
-    expect(bodies).to_have_text([CLEAN, PROFANE_PRAISE])  # oldest first
+    expect(bodies).to_have_text([PROFANE_PRAISE, CLEAN])  # newest first
     expect(page.get_by_text(RUDE_HELD)).to_have_count(0)
 
     with app.app_context():

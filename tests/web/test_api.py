@@ -246,7 +246,7 @@ def test_the_queue_is_riskiest_first_with_everything_a_card_shows(moderator_clie
                                 queue["unscored"]]
     body = response.get_json()
     assert body["next_cursor"] is None
-    assert body["counts"] == {"pending": 0, "queued": 3, "held": 1, "unscored": 1}
+    assert body["counts"] == {"pending": 0, "queued": 3, "held": 1, "unscored": 1, "reported": 0}
     held, _, _, mild, unscored = body["items"]
     assert held["state"] == "held" and held["band"] == "held" and held["risk"] == 0.95
     assert held["labels"] == {"toxicity": 0.95, "insult": 0.475}

@@ -190,3 +190,40 @@ def test_moderators_see_the_email_readers_do_not(app, client, article, moderator
     assert "jo@example.org" not in client.get(f"/articles/{article}").get_data(as_text=True)
     login(client, "maria", PASSWORD)
     assert "jo@example.org" in client.get("/queue/").get_data(as_text=True)
+
+
+def test_a_busy_article_shows_its_comments_newest_first_a_page_at_a_time(app, client):
+    import re
+    from datetime import timedelta
+
+    from moderation.models import utcnow
+
+    with app.app_context():
+        article = make_article(slug="busy")
+        start = utcnow() - timedelta(days=1)
+        for n in range(120):
+            make_comment(article, f"comment number {n}", state=CommentState.APPROVED,
+                         created_at=start + timedelta(minutes=n))
+        db.session.commit()
+
+    seen, url, pages = [], "/articles/busy", 0
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        assert "120 Comments" in html
+        seen += [int(n) for n in re.findall(r"comment number (\d+)", html)]
+        found = re.search(r'href="(/articles/busy\?before=\d+)#comments">Older comments', html)
+        url = found.group(1) if found else None
+        pages += 1
+    assert pages == 3
+    assert seen == list(range(119, -1, -1))  # newest first, each once
+
+
+@pytest.mark.parametrize("before", ["abc", "-5", "99999999999999999999", "0"])
+def test_a_broken_older_comments_link_shows_the_first_page(app, client, before):
+    with app.app_context():
+        article = make_article(slug="short")
+        make_comment(article, "the only comment", state=CommentState.APPROVED)
+        db.session.commit()
+    response = client.get(f"/articles/short?before={before}")
+    assert response.status_code == 200
+    assert "the only comment" in response.get_data(as_text=True)
