@@ -29,7 +29,7 @@ from moderation.queue.forms import (
     filter_form_from_next,
     queue_path,
 )
-from moderation.services import authors, reports, words
+from moderation.services import authors, reports, waiting, words
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
 from moderation.services.scorer import produced_labels
@@ -57,6 +57,7 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
     filters.mark_labels(produced_labels())
     # Everything about the page's authors in three queries, whatever the page's length.
     keys = {comment.author_key for comment in comments if comment.author_key}
+    held = authors.held_keys(keys)
     arguments = filters.arguments() if page else {}
     return render_template(
         "queue/index.html",
@@ -68,7 +69,8 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
         here=url_for("queue.index", **arguments, **({"cursor": cursor} if cursor else {})),
         counts=queues.state_counts(),
         histories=authors.histories(keys),
-        held=authors.held_keys(keys),
+        held=held,
+        why_waiting=waiting.reasons(comments, held),
         recent=authors.recent_by_author(keys, limit=RECENT_PER_AUTHOR + 1),
         recent_limit=RECENT_PER_AUTHOR,
         label_scores=queues.label_scores,
