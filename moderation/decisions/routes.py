@@ -66,8 +66,10 @@ def _render_comment(comment_id: int, status: int = 200, error: str | None = None
     history = audit.comment_history(comment_id) or abort(404, "No such comment.")
     window = float(current_app.config["MODERATION_UNDO_SECONDS"])
     last = decisions.undoable(history.comment, window)
+    before, after = submit.neighbours(history.comment)
     return render_template(
         "decisions/comment.html", history=history, error=error, form=DecisionForm(),
+        before=before, after=after,
         reasons=REASON_CHOICES, may_undo=last is not None and decisions.may_undo(
             last, current_user),
         taken_down=submit.was_taken_down(history.comment)), status

@@ -140,6 +140,21 @@ def published_counts() -> dict[int, int]:
     return dict(rows.all())
 
 
+def neighbours(comment: Comment, count: int = 2) -> tuple[list[Comment], list[Comment]]:
+    """The published comments just before and just after `comment` on its article, oldest
+    first: the conversation a moderator reads it in."""
+    base = db.select(Comment).where(Comment.article_id == comment.article_id,
+                                    Comment.id != comment.id, *_PUBLISHED)
+    position = (Comment.created_at, Comment.id)
+    before = list(db.session.execute(
+        base.where(db.tuple_(*position) < (comment.created_at, comment.id))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(count)).scalars())
+    after = list(db.session.execute(
+        base.where(db.tuple_(*position) > (comment.created_at, comment.id))
+        .order_by(Comment.created_at, Comment.id).limit(count)).scalars())
+    return before[::-1], after
+
+
 def article_by_slug(slug: str) -> Article | None:
     """An article readers can open: the archive that holds imported history is not one."""
     if slug == ARCHIVE_SLUG:

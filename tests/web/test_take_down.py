@@ -147,3 +147,32 @@ def test_a_stricter_policy_offers_to_send_published_comments_back_for_review(
         decision = db.session.execute(db.select(Decision).where(
             Decision.comment_id == ids[1])).scalar_one()
         assert decision.reason == "requeue:reject band" and decision.actor_id is None
+
+
+def test_the_comment_page_shows_it_in_its_conversation(app, moderator_client):
+    from datetime import timedelta
+
+    from moderation.models import utcnow
+
+    with app.app_context():
+        article = make_article(headline="Bridge repairs")
+        start = utcnow() - timedelta(hours=1)
+        bodies = [f"published reply {n}" for n in range(6)]
+        made = [make_comment(article, body, state=CommentState.APPROVED,
+                             created_at=start + timedelta(minutes=n))
+                for n, body in enumerate(bodies)]
+        middle = made[3]
+        make_comment(article, "not published", state=CommentState.QUEUED,
+                     created_at=start + timedelta(minutes=3, seconds=30))
+        db.session.commit()
+        middle_id = middle.id
+
+    page = moderator_client.get(f"/decisions/comments/{middle_id}").get_data(as_text=True)
+    conversation = page.split('<ol class="conversation">')[1].split("</ol>")[0]
+    shown = sorted((conversation.index(body), body) for body in bodies if body in conversation)
+    # Two before, the comment itself, two after, oldest first.
+    assert [body for _, body in shown] == ["published reply 1", "published reply 2",
+                                            "published reply 3", "published reply 4",
+                                            "published reply 5"]
+    assert "(this comment)" in conversation and "not published" not in conversation
+    assert "Bridge repairs" in page and f"#comment-{middle_id}" in page
