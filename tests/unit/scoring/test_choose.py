@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -134,12 +133,13 @@ def test_explicit_detoxify_is_not_silently_replaced_and_fails_at_load(empty_cach
     assert isinstance(choice.scorer, DetoxifyScorer)
     assert choice.reason.startswith("MODERATION_SCORER=detoxify:")
 
-    started = time.monotonic()
     with pytest.raises(ScorerUnavailable, match=ORIGINAL_FILE):
         choice.scorer.load()
 
-    assert time.monotonic() - started < 10
     assert no_network, "expected a (refused) download attempt"
+    # The weights' download fails at once; what used to wait ~26 s was the hub being asked
+    # again and again. Count the attempts instead of timing them.
+    assert len(no_network) <= 2, no_network
 
 
 def test_offline_mode_forbids_the_download_instead_of_trying_it(
@@ -221,15 +221,16 @@ def test_cached_hub_weights_load_offline_without_waiting_on_the_hub(tiny_checkpo
     _cache_tiny_weights_as_original(tiny_checkpoint, torch_home)
     _cache_hf_files_as_bert_base(tiny_checkpoint[1], hf_home)
     code = (
-        "import json, os, socket, time\n"
+        "import json, os, socket\n"
+        "attempts = []\n"
         "def refuse(*args, **kwargs):\n"
+        "    attempts.append(args)\n"
         "    raise socket.gaierror(socket.EAI_NONAME, 'network disabled by the test')\n"
         "socket.getaddrinfo = socket.create_connection = refuse\n"
         "from moderation.scoring import choose_scorer\n"
         "choice = choose_scorer('auto')\n"
-        "started = time.monotonic()\n"
         "[scored] = choice.scorer.score(['thanks for the article'])\n"
-        "print(json.dumps({'seconds': time.monotonic() - started, 'reason': choice.reason,\n"
+        "print(json.dumps({'attempts': len(attempts), 'reason': choice.reason,\n"
         "                  'label': choice.scorer.identity.label,\n"
         "                  'labels': sorted(scored.labels),\n"
         "                  'offline': os.environ.get('HF_HUB_OFFLINE')}))\n"
@@ -262,4 +263,4 @@ def test_cached_hub_weights_load_offline_without_waiting_on_the_hub(tiny_checkpo
     assert report["label"] == "detoxify-original (toxic_original-c1212f89)", report["reason"]
     assert len(report["labels"]) == 6
     assert report["offline"] == "1"
-    assert report["seconds"] < 10
+    assert report["attempts"] == 0  # nothing asked the hub: nothing to wait on
