@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(decisions.bp)
+    app.register_blueprint(decisions.authors_bp)
     app.register_blueprint(admin.bp)
     errors.register(app)
     cli.register(app)

@@ -9,7 +9,7 @@ from moderation.api import auth, schema
 from moderation.api.schema import ApiError
 from moderation.extensions import csrf, db
 from moderation.models import Comment, Decision, Score
-from moderation.services import authors, reports
+from moderation.services import authors, reports, sanctions
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
 
@@ -122,6 +122,50 @@ def dismiss_reports(comment_id):
         raise ApiError(422, str(error)) from None
     db.session.commit()
     return {"comment": schema.items([target])[0], "decision": schema.decision(record)}
+
+
+@bp.post("/comments/<id:comment_id>/sanctions")
+def sanction_author(comment_id):
+    """Hold, suspend or ban the author of this comment, matched on the chosen keys."""
+    body = schema.json_object()
+    schema._only(body, ("kind", "match", "days", "reason"))
+    target = _comment(comment_id)
+    match = body.get("match")
+    if not isinstance(match, list) or not all(isinstance(key, str) for key in match):
+        raise ApiError(400, "match must be a list of: name, email, address.", field="match")
+    days = body.get("days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool)):
+        raise ApiError(400, "days must be a whole number.", field="days")
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ApiError(400, "reason must be text.", field="reason")
+    try:
+        made = sanctions.create(target, auth.api_user(), body.get("kind"), match, days=days,
+                                reason=reason)
+    except sanctions.SanctionError as error:
+        db.session.rollback()
+        raise ApiError(422, str(error)) from None
+    db.session.commit()
+    return schema.sanction(made), 201
+
+
+@bp.get("/sanctions")
+def list_sanctions():
+    return {"sanctions": [schema.sanction(row) for row in sanctions.listed()]}
+
+
+@bp.post("/sanctions/<id:sanction_id>/lift")
+def lift_sanction(sanction_id):
+    schema.json_object(required=False)
+    try:
+        lifted = sanctions.lift(sanction_id, auth.api_user())
+    except LookupError:
+        raise ApiError(404, "No such sanction.") from None
+    except sanctions.SanctionError as error:
+        db.session.rollback()
+        raise ApiError(409, str(error)) from None
+    db.session.commit()
+    return schema.sanction(lifted)
 
 
 @bp.post("/decisions/bulk")

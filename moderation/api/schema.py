@@ -347,3 +347,13 @@ def report(row) -> dict:
             "created_at": iso(row.created_at), "reporter": row.reporter_key[:12],
             "resolution": row.resolution, "resolved_at": iso(row.resolved_at),
             "resolved_by": row.resolved_by.username if row.resolved_by else None}
+
+
+def sanction(row) -> dict:
+    matched = [key for key, value in (("name", row.name_key), ("email", row.email_hash),
+                                      ("address", row.ip_hash)) if value]
+    return {"id": row.id, "kind": row.kind, "author_name": row.author_name, "match": matched,
+            "reason": row.reason, "comment_id": row.comment_id,
+            "created_at": iso(row.created_at), "expires_at": iso(row.expires_at),
+            "lifted_at": iso(row.lifted_at),
+            "created_by": row.created_by.username if row.created_by else None}

@@ -14,11 +14,12 @@ from flask import (
 )
 from flask_login import current_user
 
+from moderation.decisions.author_forms import KIND_LABELS, MATCH_LABELS, SanctionForm
 from moderation.decisions.forms import DecisionFilterForm
 from moderation.extensions import db
 from moderation.models import utcnow
 from moderation.queue.forms import REASON_CHOICES, DecisionForm
-from moderation.services import audit, submit
+from moderation.services import audit, sanctions, submit
 from moderation.services import decide as decisions
 from moderation.services.users import moderator_required
 
@@ -26,7 +27,9 @@ bp = Blueprint("decisions", __name__, url_prefix="/decisions")
 
 
 def _render_index(form, status=200, **extra):
-    return render_template("decisions/index.html", form=form,
+    recent = sanctions.events(limit=10, moderator=form.moderator.data or None) \
+        if not form.errors else []
+    return render_template("decisions/index.html", form=form, sanction_events=recent,
                            moderators=audit.moderator_names(), **extra), status
 
 
@@ -69,7 +72,9 @@ def _render_comment(comment_id: int, status: int = 200, error: str | None = None
     before, after = submit.neighbours(history.comment)
     return render_template(
         "decisions/comment.html", history=history, error=error, form=DecisionForm(),
-        before=before, after=after,
+        before=before, after=after, new_sanction=SanctionForm(), kinds=KIND_LABELS,
+        matches=MATCH_LABELS, sanctioned=sanctions.for_comments([history.comment]).get(
+            history.comment.id),
         reasons=REASON_CHOICES, may_undo=last is not None and decisions.may_undo(
             last, current_user),
         taken_down=submit.was_taken_down(history.comment)), status

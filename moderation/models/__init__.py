@@ -18,6 +18,7 @@ from moderation.models.decisions import (
     ImportBatch,
     Policy,
     Report,
+    Sanction,
     WordRule,
 )
 from moderation.models.learning import ExampleVector, SemanticExample, SiteModel
@@ -27,6 +28,7 @@ from moderation.models.workers import WorkerHeartbeat
 __all__ = [
     "BASE_LABELS", "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "SITE_LABEL", "AdminEvent",
     "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
-    "ExampleVector", "ImportBatch", "Policy", "Report", "Role", "Score", "SemanticExample",
+    "ExampleVector", "ImportBatch", "Policy", "Report", "Role", "Sanction", "Score",
+    "SemanticExample",
     "SiteModel", "User", "WordRule", "WorkerHeartbeat", "utcnow",
 ]

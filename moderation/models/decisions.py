@@ -184,3 +184,27 @@ class Report(db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     resolved_by: Mapped[User | None] = relationship()
+
+
+class Sanction(db.Model):
+    """A hold, suspension or ban on an author, matched on the keys the moderator chose: their
+    display-name key, their email (hashed) and/or their address (hashed). Lifting keeps it."""
+
+    __tablename__ = "sanctions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # hold | suspend | ban
+    author_name: Mapped[str] = mapped_column(String(80))  # who it was made against, shown
+    name_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])

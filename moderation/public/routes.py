@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from moderation.extensions import db, limiter
 from moderation.public.forms import CommentForm, ReportForm
-from moderation.services import reports, submit
+from moderation.services import authors, reports, sanctions, submit
 
 bp = Blueprint("public", __name__)
 
@@ -49,12 +49,18 @@ def post_comment(slug):
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_article(found, form, status=400)
+    ip_hash = submit.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"])
+    refused = sanctions.refusal(sanctions.strongest(
+        authors.author_key(form.author_name.data, form.author_email.data, ip_hash),
+        form.author_email.data, ip_hash))
+    if refused:
+        abort(403, refused)  # banned or suspended: nothing is stored
     comment = submit.submit_comment(
         found,
         author_name=form.author_name.data,
         author_email=form.author_email.data,
         body=form.body.data,
-        ip_hash=submit.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"]),
+        ip_hash=ip_hash,
     )
     db.session.commit()
     return redirect(url_for("public.comment_status", token=comment.public_token), code=303)

@@ -29,7 +29,7 @@ from moderation.queue.forms import (
     filter_form_from_next,
     queue_path,
 )
-from moderation.services import authors, reports, waiting, words
+from moderation.services import authors, reports, sanctions, waiting, words
 from moderation.services import decide as decisions
 from moderation.services import queue as queues
 from moderation.services.scorer import produced_labels
@@ -70,7 +70,7 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
         counts=queues.state_counts(),
         histories=authors.histories(keys),
         held=held,
-        why_waiting=waiting.reasons(comments, held),
+        why_waiting=waiting.reasons(comments, held, sanctions.for_comments(comments)),
         recent=authors.recent_by_author(keys, limit=RECENT_PER_AUTHOR + 1),
         recent_limit=RECENT_PER_AUTHOR,
         label_scores=queues.label_scores,

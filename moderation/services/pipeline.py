@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from moderation.extensions import db
 from moderation.models import SITE_LABEL, Article, Comment, CommentState, Score, utcnow
 from moderation.scoring import ScoredText, ScorerIdentity
-from moderation.services import authors, words
+from moderation.services import authors, sanctions, words
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
 from moderation.services.site_evidence import pack_embedding
@@ -171,7 +171,11 @@ def apply_scores(
 def _must_wait(comment: Comment) -> bool:
     """Pre-moderated articles and held authors: a moderator sees every comment first."""
     article = db.session.get(Article, comment.article_id)
-    return bool(article and article.premoderate) or authors.is_held(comment.author_key)
+    if bool(article and article.premoderate) or authors.is_held(comment.author_key):
+        return True
+    # A sanction on the author's email or address holds them under any name.
+    return sanctions.strongest(comment.author_key, comment.author_email,
+                               comment.ip_hash) is not None
 
 
 def retry_delay(attempts: int, base: float, cap: float) -> float:

@@ -10,6 +10,7 @@ from moderation.extensions import db
 from moderation.models import Band, Comment, CommentState, Decision
 from moderation.services import policy as policies
 from moderation.services.reports import HIDDEN
+from moderation.services.sanctions import Match
 
 
 def last_decisions(comment_ids: Sequence[int]) -> dict[int, Decision]:
@@ -38,7 +39,15 @@ def _top_label(comment: Comment, reaching: str) -> tuple[str, float] | None:
     return (best[0], best[1]) if best else None
 
 
-def reason(comment: Comment, last: Decision | None, *, author_held: bool) -> str | None:
+def _sanctioned(verb: str, match: Match) -> str:
+    """"held: same email as “Skeptic”", "held: banned author, same address as “Skeptic”"."""
+    kind = {"hold": "", "suspend": "suspended author, ", "ban": "banned author, "}
+    what = {"name": "same name", "email": "same email", "address": "same address"}[match.on]
+    return f"{verb}: {kind[match.sanction.kind]}{what} as “{match.sanction.author_name}”"
+
+
+def reason(comment: Comment, last: Decision | None, *, author_held: bool,
+           sanction: Match | None = None) -> str | None:
     state = comment.state
     if state not in (CommentState.HELD, CommentState.QUEUED):
         return None
@@ -52,23 +61,30 @@ def reason(comment: Comment, last: Decision | None, *, author_held: bool) -> str
     if comment.band is Band.REJECT and (top := _top_label(comment, "reject")):
         return f"{verb}: reject band, {top[0].replace('_', ' ')} {top[1]:.2f}"
     if comment.band is Band.APPROVE:
+        if sanction is not None:
+            return _sanctioned(verb, sanction)
         if author_held:
             return f"{verb}: author on hold"
         if comment.article is not None and comment.article.premoderate:
             return f"{verb}: article is pre-moderated"
     if comment.band is Band.QUEUE and (top := _top_label(comment, "approve")):
         return f"{verb}: {top[0].replace('_', ' ')} {top[1]:.2f}, between its thresholds"
+    if sanction is not None:
+        return _sanctioned(verb, sanction)
     if author_held:
         return f"{verb}: author on hold"
     return None
 
 
-def reasons(comments: Sequence[Comment], held_keys: set[str]) -> dict[int, str]:
+def reasons(comments: Sequence[Comment], held_keys: set[str],
+            sanctioned: dict[int, Match] | None = None) -> dict[int, str]:
     found = last_decisions([comment.id for comment in comments])
+    sanctioned = sanctioned or {}
     out = {}
     for comment in comments:
         text = reason(comment, found.get(comment.id),
-                      author_held=comment.author_key in held_keys)
+                      author_held=comment.author_key in held_keys,
+                      sanction=sanctioned.get(comment.id))
         if text:
             out[comment.id] = text
     return out

@@ -1,0 +1,235 @@
+"""Sanctions that stick to an author, not a display name: a hold (every comment waits for a
+moderator), a suspension until a date, or a ban (posting refused, nothing stored), matched on
+any of the keys the moderator chooses: the name key, the email (hashed) or the address (hashed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from moderation.extensions import db
+from moderation.models import Comment, Sanction, User, utcnow
+from moderation.services import admin_log
+
+KINDS = ("hold", "suspend", "ban")
+MATCHES = ("name", "email", "address")
+MAX_DAYS = 3650
+STRENGTH = {"ban": 3, "suspend": 2, "hold": 1}
+
+
+class SanctionError(ValueError):
+    """The sanction cannot be made or lifted; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Match:
+    sanction: Sanction
+    on: str  # name | email | address
+
+    def describe(self) -> str:
+        what = {"name": "same name", "email": "same email", "address": "same address"}[self.on]
+        return f"{self.sanction.kind}: {what} as “{self.sanction.author_name}”"
+
+
+def email_hash(email: str | None) -> str | None:
+    email = (email or "").strip().lower()
+    if not email:
+        return None
+    secret = current_app.config["SECRET_KEY"]
+    return hmac.new(secret.encode(), f"email:{email}".encode(), hashlib.sha256).hexdigest()
+
+
+def create(comment: Comment, moderator: User, kind: str, match: list[str], *,
+           days: int | None = None, reason: str | None = None,
+           now: datetime | None = None) -> Sanction:
+    if kind not in KINDS:
+        raise SanctionError(f"Choose one of: {', '.join(KINDS)}.")
+    match = list(dict.fromkeys(match or []))
+    if not match or any(key not in MATCHES for key in match):
+        raise SanctionError(f"Match the author on at least one of: {', '.join(MATCHES)}.")
+    keys = {"name": comment.author_key, "email": email_hash(comment.author_email),
+            "address": comment.ip_hash}
+    missing = [key for key in match if not keys[key]]
+    if missing:
+        raise SanctionError(f"This comment has no {' or '.join(missing)} to match on.")
+    now = now or utcnow()
+    expires = None
+    if kind == "suspend":
+        if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            raise SanctionError(f"A suspension lasts 1 to {MAX_DAYS} days: say how many.")
+        expires = now + timedelta(days=days)
+    reason = (reason or "").strip()[:500] or None
+    sanction = Sanction(
+        kind=kind, author_name=comment.author_name, comment_id=comment.id, reason=reason,
+        name_key=keys["name"] if "name" in match else None,
+        email_hash=keys["email"] if "email" in match else None,
+        ip_hash=keys["address"] if "address" in match else None,
+        created_at=now, created_by_id=moderator.id, expires_at=expires)
+    db.session.add(sanction)
+    db.session.flush()
+    admin_log.record(moderator, f"sanction.{kind}", comment.author_name, sanction_id=sanction.id,
+                     match=match, expires_at=expires.isoformat() if expires else None)
+    return sanction
+
+
+def lift(sanction_id: int, moderator: User) -> Sanction:
+    sanction = db.session.get(Sanction, sanction_id)
+    if sanction is None:
+        raise LookupError(sanction_id)
+    done = db.session.execute(
+        db.update(Sanction).where(Sanction.id == sanction_id, Sanction.lifted_at.is_(None))
+        .values(lifted_at=utcnow(), lifted_by_id=moderator.id)
+        .execution_options(synchronize_session="fetch")).rowcount
+    if done != 1:
+        raise SanctionError("That sanction was lifted already.")
+    admin_log.record(moderator, "sanction.lift", sanction.author_name, sanction_id=sanction.id)
+    return sanction
+
+
+def _active(now: datetime):
+    return db.and_(Sanction.lifted_at.is_(None),
+                   db.or_(Sanction.expires_at.is_(None), Sanction.expires_at > now))
+
+
+def strongest(name_key: str | None, email: str | None, ip_hash: str | None,
+              now: datetime | None = None) -> Match | None:
+    """The strongest active sanction any of these keys falls under, and the key it matched."""
+    now = now or utcnow()
+    hashed = email_hash(email)
+    conditions = []
+    if name_key:
+        conditions.append(Sanction.name_key == name_key)
+    if hashed:
+        conditions.append(Sanction.email_hash == hashed)
+    if ip_hash:
+        conditions.append(Sanction.ip_hash == ip_hash)
+    if not conditions:
+        return None
+    found = db.session.execute(
+        db.select(Sanction).where(_active(now), db.or_(*conditions))).scalars().all()
+    if not found:
+        return None
+    best = max(found, key=lambda s: (STRENGTH[s.kind], s.id))
+    on = ("email" if hashed and best.email_hash == hashed
+          else "address" if ip_hash and best.ip_hash == ip_hash else "name")
+    return Match(best, on)
+
+
+def refusal(match: Match | None) -> str | None:
+    """What a banned or suspended author is told when posting; None when they may post."""
+    if match is None or match.sanction.kind == "hold":
+        return None
+    if match.sanction.kind == "ban":
+        return "You can no longer comment on this site."
+    until = match.sanction.expires_at.strftime("%d %B %Y, %H:%M UTC")
+    return f"You cannot comment until {until}."
+
+
+def listed(active_only: bool = True) -> list[Sanction]:
+    query = db.select(Sanction).order_by(Sanction.id.desc())
+    if active_only:
+        query = query.where(_active(utcnow()))
+    return list(db.session.execute(query.limit(500)).scalars())
+
+
+STATUSES = ("active", "expired", "lifted", "all")
+
+
+def status_of(sanction: Sanction, now: datetime | None = None) -> str:
+    if sanction.lifted_at is not None:
+        return "lifted"
+    if sanction.expires_at is not None and sanction.expires_at <= (now or utcnow()):
+        return "expired"
+    return "active"
+
+
+def browse(kind: str | None = None, status: str = "active", name: str | None = None,
+           limit: int = 200) -> list[Sanction]:
+    """The sanctions page: by kind, by status and by (part of) the name they were made against."""
+    now = utcnow()
+    query = db.select(Sanction).order_by(Sanction.id.desc()).limit(limit)
+    if kind in KINDS:
+        query = query.where(Sanction.kind == kind)
+    if status == "active":
+        query = query.where(_active(now))
+    elif status == "lifted":
+        query = query.where(Sanction.lifted_at.is_not(None))
+    elif status == "expired":
+        query = query.where(Sanction.lifted_at.is_(None), Sanction.expires_at <= now)
+    if name:
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Sanction.author_name.ilike(f"%{escaped}%", escape="\\"))
+    return list(db.session.execute(query).scalars())
+
+
+def for_comments(comments) -> dict[int, Match]:
+    """The strongest active sanction each comment's author falls under, in one query."""
+    comments = list(comments)
+    if not comments:
+        return {}
+    hashed = {comment.id: email_hash(comment.author_email) for comment in comments}
+    names = {c.author_key for c in comments if c.author_key}
+    emails = {value for value in hashed.values() if value}
+    addresses = {c.ip_hash for c in comments if c.ip_hash}
+    conditions = [column.in_(values) for column, values in (
+        (Sanction.name_key, names), (Sanction.email_hash, emails), (Sanction.ip_hash, addresses))
+        if values]
+    if not conditions:
+        return {}
+    found = list(db.session.execute(
+        db.select(Sanction).where(_active(utcnow()), db.or_(*conditions))).scalars())
+    out = {}
+    for comment in comments:
+        best = None
+        for sanction in found:
+            on = ("email" if sanction.email_hash and sanction.email_hash == hashed[comment.id]
+                  else "address" if sanction.ip_hash and sanction.ip_hash == comment.ip_hash
+                  else "name" if sanction.name_key and sanction.name_key == comment.author_key
+                  else None)
+            if on and (best is None or (STRENGTH[sanction.kind], sanction.id)
+                       > (STRENGTH[best.sanction.kind], best.sanction.id)):
+                best = Match(sanction, on)
+        if best:
+            out[comment.id] = best
+    return out
+
+
+def touching(name_keys: set[str], email_hashes: set[str], ip_hashes: set[str],
+             comment_ids: set[int]) -> list[Sanction]:
+    """Every sanction, active or not, made on any of these keys or from any of these comments."""
+    conditions = [column.in_(values) for column, values in (
+        (Sanction.name_key, name_keys), (Sanction.email_hash, email_hashes),
+        (Sanction.ip_hash, ip_hashes), (Sanction.comment_id, comment_ids)) if values]
+    if not conditions:
+        return []
+    return list(db.session.execute(
+        db.select(Sanction).where(db.or_(*conditions)).order_by(Sanction.id.desc())).scalars())
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    what: str  # made | lifted
+    sanction: Sanction
+    by: User | None
+
+
+def events(limit: int = 10, moderator: str | None = None) -> list[Event]:
+    """The latest sanctions made or lifted, newest first, for the decision log."""
+    made = db.select(Sanction).order_by(Sanction.created_at.desc()).limit(limit)
+    lifted = (db.select(Sanction).where(Sanction.lifted_at.is_not(None))
+              .order_by(Sanction.lifted_at.desc()).limit(limit))
+    if moderator:
+        made = made.join(User, User.id == Sanction.created_by_id).where(User.username == moderator)
+        lifted = lifted.join(User, User.id == Sanction.lifted_by_id).where(
+            User.username == moderator)
+    out = [Event(s.created_at, "made", s, s.created_by)
+           for s in db.session.execute(made).scalars()]
+    out += [Event(s.lifted_at, "lifted", s, s.lifted_by)
+            for s in db.session.execute(lifted).scalars()]
+    return sorted(out, key=lambda event: event.at, reverse=True)[:limit]
