@@ -1,3 +1,4 @@
+from moderation.api.public import bp as public_bp
 from moderation.api.routes import bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "public_bp"]

@@ -30,6 +30,7 @@ def _render_index(form, status=200, **extra):
     recent = sanctions.events(limit=10, moderator=form.moderator.data or None) \
         if not form.errors else []
     return render_template("decisions/index.html", form=form, sanction_events=recent,
+                           reasons=REASON_CHOICES,
                            moderators=audit.moderator_names(), **extra), status
 
 

@@ -182,3 +182,43 @@ def test_readers_cannot_use_the_moderators_report_api(app, client):
     assert client.get(f"/api/v1/comments/{comment_id}/reports").status_code == 401
     assert client.post(f"/api/v1/comments/{comment_id}/reports/dismiss",
                        json={}).status_code == 401
+
+
+def test_readers_report_through_the_public_json_api(app):
+    comment_id = publish(app)
+    reader = app.test_client()
+    url = f"/api/v1/public/comments/{comment_id}/reports"
+    taken = reader.post(url, json={"reason": "hate", "note": "slur in the second line"},
+                        environ_base={"REMOTE_ADDR": "192.0.2.40"})
+    assert taken.status_code == 201 and taken.get_json()["status"] == "received"
+    # The same reader through the article page's form: one report per reader, whichever door.
+    assert report_from(app, comment_id, "192.0.2.40").status_code == 409
+    again = reader.post(url, json={"reason": "spam"}, environ_base={"REMOTE_ADDR": "192.0.2.40"})
+    assert again.status_code == 409
+    assert "already" in again.get_json()["message"]
+
+    for body, status, field in [
+        ({"reason": "boring"}, 400, "reason"),
+        ({"reason": "other"}, 400, "note"),
+        ({"reason": 3}, 400, "reason"),
+        ({"reason": "spam", "who": "me"}, 400, None),
+    ]:
+        answer = reader.post(url, json=body, environ_base={"REMOTE_ADDR": "192.0.2.41"})
+        assert answer.status_code == status, body
+        assert field is None or answer.get_json().get("field") == field, body
+    as_form = reader.post(url, data={"reason": "spam"}, environ_base={"REMOTE_ADDR": "192.0.2.42"})
+    assert as_form.status_code == 415
+    assert reader.post("/api/v1/public/comments/999999/reports", json={"reason": "spam"},
+                       environ_base={"REMOTE_ADDR": "192.0.2.43"}).status_code == 404
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Report.id))).scalar_one() == 1
+
+
+def test_a_comment_no_longer_published_cannot_be_reported_through_the_api(app):
+    with app.app_context():
+        comment = make_comment(make_article(), "gone", state=CommentState.REJECTED)
+        db.session.commit()
+        comment_id = comment.id
+    answer = app.test_client().post(f"/api/v1/public/comments/{comment_id}/reports",
+                                    json={"reason": "spam"})
+    assert answer.status_code == 410 and "not published" in answer.get_json()["message"]

@@ -176,3 +176,21 @@ def test_the_comment_page_shows_it_in_its_conversation(app, moderator_client):
                                             "published reply 5"]
     assert "(this comment)" in conversation and "not published" not in conversation
     assert "Bridge repairs" in page and f"#comment-{middle_id}" in page
+
+
+def test_the_decision_log_offers_take_down_on_the_row_that_published_it(app, moderator_client):
+    with app.app_context():
+        comment = make_comment(make_article(), "You will regret writing this.",
+                               state=CommentState.QUEUED)
+        db.session.commit()
+        comment_id = comment.id
+    assert moderator_client.post(f"/api/v1/comments/{comment_id}/decision",
+                                 json={"action": "approve"}).status_code == 200
+    log = moderator_client.get("/decisions/").get_data(as_text=True)
+    form = f'action="/decisions/comments/{comment_id}/decision"'
+    assert log.count(form) == 1 and 'name="action" value="remove"' in log
+
+    done = moderator_client.post(f"/decisions/comments/{comment_id}/decision",
+                                 data={"action": "remove", "reason": "threat"})
+    assert done.status_code == 303 and state_of(app, comment_id) is CommentState.REJECTED
+    assert form not in moderator_client.get("/decisions/").get_data(as_text=True)
