@@ -5,9 +5,9 @@ import re
 from flask import current_app
 from wtforms.validators import ValidationError
 
-# Control characters other than tab and newlines, and U+FFFD (what undecodable bytes become),
-# mean binary junk rather than something a person typed.
-_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+# Control characters other than tab and newlines, U+FFFD (what undecodable bytes become) and
+# lone surrogates (JSON's "\ud800": no UTF-8 can store one) mean junk, not something typed.
+_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
 
 
 def strip(value):

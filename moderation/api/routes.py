@@ -127,21 +127,11 @@ def dismiss_reports(comment_id):
 @bp.post("/comments/<id:comment_id>/sanctions")
 def sanction_author(comment_id):
     """Hold, suspend or ban the author of this comment, matched on the chosen keys."""
-    body = schema.json_object()
-    schema._only(body, ("kind", "match", "days", "reason"))
+    wanted = schema.sanction_request(schema.json_object())
     target = _comment(comment_id)
-    match = body.get("match")
-    if not isinstance(match, list) or not all(isinstance(key, str) for key in match):
-        raise ApiError(400, "match must be a list of: name, email, address.", field="match")
-    days = body.get("days")
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool)):
-        raise ApiError(400, "days must be a whole number.", field="days")
-    reason = body.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise ApiError(400, "reason must be text.", field="reason")
     try:
-        made = sanctions.create(target, auth.api_user(), body.get("kind"), match, days=days,
-                                reason=reason)
+        made = sanctions.create(target, auth.api_user(), wanted.kind, wanted.match,
+                                days=wanted.days, reason=wanted.reason)
     except sanctions.SanctionError as error:
         db.session.rollback()
         raise ApiError(422, str(error)) from None
@@ -151,7 +141,16 @@ def sanction_author(comment_id):
 
 @bp.get("/sanctions")
 def list_sanctions():
-    return {"sanctions": [schema.sanction(row) for row in sanctions.listed()]}
+    """The active sanctions, newest first; ?status=active|expired|lifted|all, ?kind=."""
+    args = schema.query_args(("status", "kind"))
+    status = args.get("status") or "active"
+    kind = args.get("kind") or None
+    if status not in sanctions.STATUSES:
+        raise ApiError(400, f"status is one of: {', '.join(sanctions.STATUSES)}.", field="status")
+    if kind is not None and kind not in sanctions.KINDS:
+        raise ApiError(400, f"kind is one of: {', '.join(sanctions.KINDS)}.", field="kind")
+    return {"sanctions": [schema.sanction(row)
+                          for row in sanctions.browse(kind, status, limit=500)]}
 
 
 @bp.post("/sanctions/<id:sanction_id>/lift")

@@ -349,6 +349,27 @@ def report(row) -> dict:
             "resolved_by": row.resolved_by.username if row.resolved_by else None}
 
 
+@dataclass(frozen=True)
+class SanctionRequest:
+    kind: str | None
+    match: list[str]
+    days: int | None
+    reason: str | None
+
+
+def sanction_request(body: dict) -> SanctionRequest:
+    """{"kind", "match": [...], "days"?, "reason"?}; the service judges the values."""
+    _only(body, ("kind", "match", "days", "reason"))
+    match = body.get("match")
+    if not isinstance(match, list) or not all(isinstance(key, str) for key in match):
+        raise ApiError(400, "match must be a list of: name, email, address.", field="match")
+    days = body.get("days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool)):
+        raise ApiError(400, "days must be a whole number.", field="days")
+    return SanctionRequest(_text(body, "kind", max_chars=16), match, days,
+                           _text(body, "reason", max_chars=500))
+
+
 def sanction(row) -> dict:
     matched = [key for key, value in (("name", row.name_key), ("email", row.email_hash),
                                       ("address", row.ip_hash)) if value]

@@ -14,7 +14,7 @@ from moderation.decisions.author_forms import (
     SanctionForm,
 )
 from moderation.extensions import db
-from moderation.models import Comment, Sanction
+from moderation.models import Comment
 from moderation.services import author_profile, sanctions
 from moderation.services.users import moderator_required
 
@@ -44,7 +44,8 @@ def author(key):
     found = author_profile.profile(key) or abort(404, "No such author.")
     return render_template("authors/author.html", profile=found, status_of=sanctions.status_of,
                            form=SanctionForm(), lift_form=FlaskForm(), kinds=KIND_LABELS,
-                           matches=MATCH_LABELS, comment=found.comments[0])
+                           matches=MATCH_LABELS, comment=found.comments[0],
+                           available=sanctions.available_keys(found.comments[0]))
 
 
 @bp.post("/comments/<id:comment_id>/sanction")
@@ -75,17 +76,18 @@ def sanction(comment_id):
 @bp.post("/sanctions/<id:sanction_id>/lift")
 @moderator_required
 def lift(sanction_id):
-    found = db.session.get(Sanction, sanction_id) or abort(404, "No such sanction.")
     if not FlaskForm().validate_on_submit():
         abort(400, "That request could not be read: reload the page and try again.")
     try:
-        sanctions.lift(sanction_id, current_user)
+        lifted = sanctions.lift(sanction_id, current_user)
+    except LookupError:
+        abort(404, "No such sanction.")
     except sanctions.SanctionError as error:
         db.session.rollback()
         flash(str(error), "info")
     else:
         db.session.commit()
-        flash(f"Lifted the {found.kind} on {found.author_name}.", "success")
+        flash(f"Lifted the {lifted.kind} on {lifted.author_name}.", "success")
     target = request.form.get("next", "")
     return redirect(target if target.startswith("/authors/") else url_for("authors.index"),
                     code=303)

@@ -74,8 +74,8 @@ def _render_comment(comment_id: int, status: int = 200, error: str | None = None
     return render_template(
         "decisions/comment.html", history=history, error=error, form=DecisionForm(),
         before=before, after=after, new_sanction=SanctionForm(), kinds=KIND_LABELS,
-        matches=MATCH_LABELS, sanctioned=sanctions.for_comments([history.comment]).get(
-            history.comment.id),
+        matches=MATCH_LABELS, available=sanctions.available_keys(history.comment),
+        sanctioned=sanctions.for_comments([history.comment]).get(history.comment.id),
         reasons=REASON_CHOICES, may_undo=last is not None and decisions.may_undo(
             last, current_user),
         taken_down=submit.was_taken_down(history.comment)), status

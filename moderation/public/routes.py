@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from moderation.extensions import db, limiter
 from moderation.public.forms import CommentForm, ReportForm
-from moderation.services import authors, reports, sanctions, submit
+from moderation.services import reports, sanctions, submit
 
 bp = Blueprint("public", __name__)
 
@@ -50,9 +50,7 @@ def post_comment(slug):
     if not form.validate_on_submit():
         return _render_article(found, form, status=400)
     ip_hash = submit.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"])
-    refused = sanctions.refusal(sanctions.strongest(
-        authors.author_key(form.author_name.data, form.author_email.data, ip_hash),
-        form.author_email.data, ip_hash))
+    refused = sanctions.refusal_for(form.author_name.data, form.author_email.data, ip_hash)
     if refused:
         abort(403, refused)  # banned or suspended: nothing is stored
     comment = submit.submit_comment(
@@ -71,10 +69,6 @@ def comment_status(token):
     comment = submit.comment_by_token(token) or abort(404, "We could not find that comment.")
     return render_template("public/comment_status.html", comment=comment,
                            taken_down=submit.was_taken_down(comment))
-
-
-def _report_limit() -> str:
-    return current_app.config["MODERATION_REPORT_LIMIT"]
 
 
 def _published(comment_id: int):
@@ -98,19 +92,15 @@ def report_form(comment_id):
 
 
 @bp.post("/comments/<id:comment_id>/report")
-@limiter.limit(_report_limit, key_func=lambda: request.remote_addr or "unknown")
+@limiter.limit(reports.rate_limit, key_func=lambda: request.remote_addr or "unknown")
 def report_comment(comment_id):
     comment = _published(comment_id)
     form = ReportForm()
     if not form.validate_on_submit():
         return _render_report(comment, form, 400)
-    # One report per reader, known by their address (a cookie would be cleared to report
-    # again); behind a proxy set MODERATION_TRUSTED_PROXIES so this is the reader's.
-    secret = current_app.config["SECRET_KEY"]
-    key = reports.reporter_key("ip:" + submit.hash_ip(request.remote_addr, secret), secret)
     try:
-        reports.report(comment, key, form.reason.data, form.note.data,
-                       hide_at=int(current_app.config["MODERATION_REPORTS_TO_HIDE"]))
+        reports.report(comment, reports.reader_key(request.remote_addr), form.reason.data,
+                       form.note.data, hide_at=reports.hide_at())
     except reports.AlreadyReported as already:
         db.session.rollback()
         return _render_report(comment, None, 409, str(already))

@@ -36,6 +36,11 @@ class Profile:
     others: list[OtherName]
     active: sanctions.Match | None
 
+    @property
+    def name_held(self) -> bool:
+        """Held by the older, name-only "Hold author" (lifted from the queue's card)."""
+        return any(hold.lifted_at is None for hold in self.holds)
+
 
 def profile(key: str) -> Profile | None:
     comments = list(db.session.execute(

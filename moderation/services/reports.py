@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from moderation.extensions import db
@@ -33,7 +34,12 @@ DISMISSED = "reports dismissed"
 
 
 class ReportError(ValueError):
-    """The report cannot be taken; the message says why, for the reader."""
+    """The report cannot be taken; the message says why, for the reader, and `field` which
+    of the reader's fields it is about (None: the comment itself)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class AlreadyReported(ReportError):
@@ -45,14 +51,33 @@ def reporter_key(identity: str, secret: str) -> str:
     return hmac.new(secret.encode(), f"reporter:{identity}".encode(), hashlib.sha256).hexdigest()
 
 
+def reader_key(remote_addr: str | None) -> str:
+    """One report per reader, known by their address (a cookie would be cleared to report
+    again), whether they use the article page's form or the JSON API; behind a proxy set
+    MODERATION_TRUSTED_PROXIES so the address is the reader's."""
+    from moderation.services.submit import hash_ip
+
+    secret = current_app.config["SECRET_KEY"]
+    return reporter_key("ip:" + hash_ip(remote_addr, secret), secret)
+
+
+def rate_limit() -> str:
+    return current_app.config["MODERATION_REPORT_LIMIT"]
+
+
+def hide_at() -> int:
+    return int(current_app.config["MODERATION_REPORTS_TO_HIDE"])
+
+
 def check(reason: str | None, note: str | None) -> tuple[str, str | None]:
     if reason not in REASONS:
-        raise ReportError("Choose why you are reporting this comment.")
+        raise ReportError("Choose why you are reporting this comment.", "reason")
     note = " ".join((note or "").split()) or None
     if note and len(note) > MAX_NOTE:
-        raise ReportError(f"A note can be at most {MAX_NOTE} characters; yours has {len(note)}.")
+        raise ReportError(f"A note can be at most {MAX_NOTE} characters; yours has {len(note)}.",
+                          "note")
     if reason == "other" and note is None:
-        raise ReportError("Say in a few words what is wrong with it.")
+        raise ReportError("Say in a few words what is wrong with it.", "note")
     return reason, note
 
 

@@ -31,9 +31,12 @@ class Match:
     sanction: Sanction
     on: str  # name | email | address
 
+    def same(self) -> str:
+        """"same email as “Skeptic”": what the new comment shares with the sanctioned one."""
+        return f"same {self.on} as “{self.sanction.author_name}”"
+
     def describe(self) -> str:
-        what = {"name": "same name", "email": "same email", "address": "same address"}[self.on]
-        return f"{self.sanction.kind}: {what} as “{self.sanction.author_name}”"
+        return f"{self.sanction.kind}: {self.same()}"
 
 
 def email_hash(email: str | None) -> str | None:
@@ -96,28 +99,44 @@ def _active(now: datetime):
                    db.or_(Sanction.expires_at.is_(None), Sanction.expires_at > now))
 
 
+def _conditions(names, emails, addresses) -> list:
+    return [column.in_(values) for column, values in (
+        (Sanction.name_key, names), (Sanction.email_hash, emails), (Sanction.ip_hash, addresses))
+        if values]
+
+
+def _best(found, name_key: str | None, hashed: str | None,
+          ip_hash: str | None) -> Match | None:
+    """The strongest of `found` these keys fall under (newest on a tie), and the key it
+    matched on, the most telling first: email, then address, then name."""
+    best = None
+    for sanction in found:
+        on = ("email" if hashed and sanction.email_hash == hashed
+              else "address" if ip_hash and sanction.ip_hash == ip_hash
+              else "name" if name_key and sanction.name_key == name_key else None)
+        if on and (best is None or (STRENGTH[sanction.kind], sanction.id)
+                   > (STRENGTH[best.sanction.kind], best.sanction.id)):
+            best = Match(sanction, on)
+    return best
+
+
 def strongest(name_key: str | None, email: str | None, ip_hash: str | None,
               now: datetime | None = None) -> Match | None:
     """The strongest active sanction any of these keys falls under, and the key it matched."""
-    now = now or utcnow()
     hashed = email_hash(email)
-    conditions = []
-    if name_key:
-        conditions.append(Sanction.name_key == name_key)
-    if hashed:
-        conditions.append(Sanction.email_hash == hashed)
-    if ip_hash:
-        conditions.append(Sanction.ip_hash == ip_hash)
+    conditions = _conditions({name_key} - {None}, {hashed} - {None}, {ip_hash} - {None})
     if not conditions:
         return None
     found = db.session.execute(
-        db.select(Sanction).where(_active(now), db.or_(*conditions))).scalars().all()
-    if not found:
-        return None
-    best = max(found, key=lambda s: (STRENGTH[s.kind], s.id))
-    on = ("email" if hashed and best.email_hash == hashed
-          else "address" if ip_hash and best.ip_hash == ip_hash else "name")
-    return Match(best, on)
+        db.select(Sanction).where(_active(now or utcnow()), db.or_(*conditions))).scalars()
+    return _best(found, name_key, hashed, ip_hash)
+
+
+def refusal_for(name: str, email: str | None, ip_hash: str | None) -> str | None:
+    """What someone about to post is told if they are banned or suspended; None otherwise."""
+    from moderation.services.authors import author_key
+
+    return refusal(strongest(author_key(name, email, ip_hash), email, ip_hash))
 
 
 def refusal(match: Match | None) -> str | None:
@@ -128,13 +147,6 @@ def refusal(match: Match | None) -> str | None:
         return "You can no longer comment on this site."
     until = match.sanction.expires_at.strftime("%d %B %Y, %H:%M UTC")
     return f"You cannot comment until {until}."
-
-
-def listed(active_only: bool = True) -> list[Sanction]:
-    query = db.select(Sanction).order_by(Sanction.id.desc())
-    if active_only:
-        query = query.where(_active(utcnow()))
-    return list(db.session.execute(query.limit(500)).scalars())
 
 
 STATUSES = ("active", "expired", "lifted", "all")
@@ -162,49 +174,40 @@ def browse(kind: str | None = None, status: str = "active", name: str | None = N
     elif status == "expired":
         query = query.where(Sanction.lifted_at.is_(None), Sanction.expires_at <= now)
     if name:
-        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Sanction.author_name.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(Sanction.author_name.icontains(name, autoescape=True))
     return list(db.session.execute(query).scalars())
 
 
 def for_comments(comments) -> dict[int, Match]:
     """The strongest active sanction each comment's author falls under, in one query."""
     comments = list(comments)
-    if not comments:
-        return {}
     hashed = {comment.id: email_hash(comment.author_email) for comment in comments}
-    names = {c.author_key for c in comments if c.author_key}
-    emails = {value for value in hashed.values() if value}
-    addresses = {c.ip_hash for c in comments if c.ip_hash}
-    conditions = [column.in_(values) for column, values in (
-        (Sanction.name_key, names), (Sanction.email_hash, emails), (Sanction.ip_hash, addresses))
-        if values]
+    conditions = _conditions({c.author_key for c in comments if c.author_key},
+                             {value for value in hashed.values() if value},
+                             {c.ip_hash for c in comments if c.ip_hash})
     if not conditions:
         return {}
     found = list(db.session.execute(
         db.select(Sanction).where(_active(utcnow()), db.or_(*conditions))).scalars())
     out = {}
     for comment in comments:
-        best = None
-        for sanction in found:
-            on = ("email" if sanction.email_hash and sanction.email_hash == hashed[comment.id]
-                  else "address" if sanction.ip_hash and sanction.ip_hash == comment.ip_hash
-                  else "name" if sanction.name_key and sanction.name_key == comment.author_key
-                  else None)
-            if on and (best is None or (STRENGTH[sanction.kind], sanction.id)
-                       > (STRENGTH[best.sanction.kind], best.sanction.id)):
-                best = Match(sanction, on)
-        if best:
-            out[comment.id] = best
+        if match := _best(found, comment.author_key, hashed[comment.id], comment.ip_hash):
+            out[comment.id] = match
     return out
+
+
+def available_keys(comment: Comment) -> dict[str, bool]:
+    """Which keys this comment offers to match its author on (no email given: no email)."""
+    return {"name": bool(comment.author_key), "email": bool(email_hash(comment.author_email)),
+            "address": bool(comment.ip_hash)}
 
 
 def touching(name_keys: set[str], email_hashes: set[str], ip_hashes: set[str],
              comment_ids: set[int]) -> list[Sanction]:
     """Every sanction, active or not, made on any of these keys or from any of these comments."""
-    conditions = [column.in_(values) for column, values in (
-        (Sanction.name_key, name_keys), (Sanction.email_hash, email_hashes),
-        (Sanction.ip_hash, ip_hashes), (Sanction.comment_id, comment_ids)) if values]
+    conditions = _conditions(name_keys, email_hashes, ip_hashes)
+    if comment_ids:
+        conditions.append(Sanction.comment_id.in_(comment_ids))
     if not conditions:
         return []
     return list(db.session.execute(

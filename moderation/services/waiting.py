@@ -42,8 +42,7 @@ def _top_label(comment: Comment, reaching: str) -> tuple[str, float] | None:
 def _sanctioned(verb: str, match: Match) -> str:
     """"held: same email as “Skeptic”", "held: banned author, same address as “Skeptic”"."""
     kind = {"hold": "", "suspend": "suspended author, ", "ban": "banned author, "}
-    what = {"name": "same name", "email": "same email", "address": "same address"}[match.on]
-    return f"{verb}: {kind[match.sanction.kind]}{what} as “{match.sanction.author_name}”"
+    return f"{verb}: {kind[match.sanction.kind]}{match.same()}"
 
 
 def reason(comment: Comment, last: Decision | None, *, author_held: bool,

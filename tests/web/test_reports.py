@@ -202,6 +202,7 @@ def test_readers_report_through_the_public_json_api(app):
         ({"reason": "other"}, 400, "note"),
         ({"reason": 3}, 400, "reason"),
         ({"reason": "spam", "who": "me"}, 400, None),
+        ({"reason": "spam", "note": "\ud800"}, 400, "note"),
     ]:
         answer = reader.post(url, json=body, environ_base={"REMOTE_ADDR": "192.0.2.41"})
         assert answer.status_code == status, body

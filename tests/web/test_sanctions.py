@@ -94,8 +94,11 @@ def test_readers_cannot_sanction(app, client):
         comment = make_comment(make_article(), "x")
         db.session.commit()
         comment_id = comment.id
-    assert client.post(f"/api/v1/comments/{comment_id}/sanctions",
-                       json={"kind": "ban", "match": ["name"]}).status_code == 401
+    refused = client.post(f"/api/v1/comments/{comment_id}/sanctions",
+                          json={"kind": "ban", "match": ["name"]})
+    assert refused.status_code == 401 and "Sign in" in refused.get_json()["message"]
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Sanction.id))).scalar_one() == 0
 
 
 def sanction_form(client, comment_id, **fields):
@@ -168,7 +171,27 @@ def test_a_held_address_says_why_on_the_card_and_the_author_page_shows_the_other
 def test_the_sanctions_pages_are_for_moderators_and_bad_filters_get_a_message(
         app, moderator_client):
     stranger = app.test_client()
-    assert stranger.get("/authors/").status_code == 302
-    assert stranger.post("/authors/sanctions/1/lift").status_code == 302
+    for answer in (stranger.get("/authors/"), stranger.post("/authors/sanctions/1/lift")):
+        assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
     bad = moderator_client.get("/authors/?status=forever")
     assert bad.status_code == 400 and "Unknown status." in bad.get_data(as_text=True)
+
+
+def test_text_that_is_not_text_is_refused_and_the_list_filters(app, moderator_client):
+    comment_id = first_comment(app)
+    for body in ({"kind": "ban", "match": ["name"], "reason": "\ud800"},
+                 {"kind": "ban\ud800", "match": ["name"]}):
+        answer = moderator_client.post(f"/api/v1/comments/{comment_id}/sanctions", json=body)
+        assert answer.status_code == 400 and "not text" in answer.get_json()["message"]
+    made = moderator_client.post(f"/api/v1/comments/{comment_id}/sanctions",
+                                 json={"kind": "hold", "match": ["name"]}).get_json()
+    moderator_client.post(f"/api/v1/sanctions/{made['id']}/lift")
+    assert moderator_client.get("/api/v1/sanctions").get_json()["sanctions"] == []
+    [lifted] = moderator_client.get("/api/v1/sanctions?status=lifted").get_json()["sanctions"]
+    assert lifted["id"] == made["id"] and lifted["lifted_at"]
+    bad = moderator_client.get("/api/v1/sanctions?status=forever")
+    assert bad.status_code == 400 and bad.get_json()["field"] == "status"
+    # The web form's reason goes through the same check.
+    form = sanction_form(moderator_client, comment_id, kind="ban", match=["name"],
+                         reason="odd \x01")
+    assert "not text" in moderator_client.get(form.headers["Location"]).get_data(as_text=True)
