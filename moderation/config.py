@@ -11,6 +11,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Flask-Login's own remember cookie (derived from the secret key, never rotated) is not
+    # used: "remember me" is a random, rotating, server-side token (services/sessions).
+    "REMEMBER_COOKIE_NAME": "unused_flask_login_remember",
     "REMEMBER_COOKIE_DURATION": timedelta(days=14),
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -48,6 +51,19 @@ DEFAULTS = {
     # Distinct readers' reports that hide a published comment until a moderator looks.
     "MODERATION_REPORTS_TO_HIDE": 3,
     "MODERATION_LOGIN_LIMIT": "10 per minute",
+    # Staff sessions: idle limits, absolute lifetime, "remember me" (14 days at most).
+    "MODERATION_IDLE_MINUTES_ADMIN": 30,
+    "MODERATION_IDLE_MINUTES": 120,
+    "MODERATION_SESSION_HOURS": 12,
+    "MODERATION_REMEMBER_DAYS": 14,
+    # Per-account throttling: failures allowed in 15 minutes, then 1, 2, 4 … s up to this.
+    "MODERATION_LOGIN_FREE_FAILURES": 5,
+    "MODERATION_LOGIN_BACKOFF_MAX_SECONDS": 300,
+    # scrypt checks running at once per process (64 MiB each), and how long one may wait.
+    "MODERATION_PASSWORD_CHECKS": 4,
+    "MODERATION_PASSWORD_CHECK_WAIT_SECONDS": 5,
+    # Admins must use two-step sign-in (TOTP); moderators may.
+    "MODERATION_ADMIN_TOTP_REQUIRED": True,
     "MODERATION_COMMENT_MAX_CHARS": 5000,
     "MODERATION_NAME_MAX_CHARS": 80,
     "MODERATION_IMPORT_MAX_BYTES": 20 * 1024 * 1024,  # an admin's CSV of past decisions

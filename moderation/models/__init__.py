@@ -22,13 +22,18 @@ from moderation.models.decisions import (
     WordRule,
 )
 from moderation.models.learning import ExampleVector, SemanticExample, SiteModel
-from moderation.models.users import PASSWORD_METHOD, ApiToken, User
+from moderation.models.users import (
+    PASSWORD_METHOD,
+    ApiToken,
+    SecurityEvent,
+    StaffSession,
+    User,
+)
 from moderation.models.workers import WorkerHeartbeat
 
 __all__ = [
     "BASE_LABELS", "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "SITE_LABEL", "AdminEvent",
     "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
     "ExampleVector", "ImportBatch", "Policy", "Report", "Role", "Sanction", "Score",
-    "SemanticExample",
-    "SiteModel", "User", "WordRule", "WorkerHeartbeat", "utcnow",
+    "SecurityEvent", "SemanticExample", "SiteModel", "StaffSession", "User", "WordRule", "WorkerHeartbeat", "utcnow",
 ]

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import abort
 from flask_login import current_user, login_required
-from werkzeug.security import check_password_hash
 
+from moderation import hashing
 from moderation.extensions import db
 from moderation.models import Role, User, utcnow
 from moderation.services import admin_log
@@ -57,7 +57,7 @@ def _dummy_hash() -> str:
 def authenticate(username: str, password: str) -> User | None:
     user = find_user(username)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        hashing.check(_dummy_hash(), password)
         return None
     if not user.check_password(password) or not user.active:
         return None
