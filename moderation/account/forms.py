@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from moderation.services.tokens import MAX_NAME
+from moderation.services.tokens import EXPIRY_DAYS, MAX_NAME
 from moderation.services.users import MIN_PASSWORD_LENGTH
 from moderation.validators import no_binary, strip
 
@@ -11,6 +12,12 @@ class TokenForm(FlaskForm):
     name = StringField("Name", filters=[strip],
                        validators=[DataRequired("Give the token a name, like “nightly script”."),
                                    Length(max=MAX_NAME), no_binary])
+    expires = SelectField("Expires", default="90",
+                          choices=[SelectChoice(str(days), f"in {days} days") for days in EXPIRY_DAYS]
+                          + [SelectChoice("never", "never (until revoked)")])
+
+    def days(self) -> int | None:
+        return None if self.expires.data == "never" else int(self.expires.data)
 
 
 class RevokeForm(FlaskForm):
@@ -31,3 +38,17 @@ class PasswordChangeForm(FlaskForm):
         "New password again",
         validators=[DataRequired("Type the new password a second time."),
                     EqualTo("new_password", "The two new passwords are not the same.")])
+
+
+class DeviceForm(FlaskForm):
+    """Field-less: signing a device out is a POST nobody can forge."""
+
+
+class TwoStepForm(FlaskForm):
+    code = StringField("The 6-digit code your app shows",
+                       validators=[DataRequired("Type the code from your app."),
+                                   Length(max=20), no_binary])
+
+
+class TwoStepDisableForm(FlaskForm):
+    """Field-less: turning two-step sign-in off is a POST nobody can forge."""

@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -15,14 +16,16 @@ from flask_login import current_user
 
 from moderation.account.forms import PasswordChangeForm, RevokeForm, TokenForm
 from moderation.auth import reauth
+from moderation import hashing
 from moderation.extensions import db, limiter
-from moderation.services import tokens, users
+from moderation.services import security_log, tokens, users
 from moderation.services.users import moderator_required
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 # All a user who must change their password can reach until they do.
-OPEN_DURING_CHANGE = frozenset({"account.password", "auth.logout", "static"})
+OPEN_DURING_CHANGE = frozenset({"account.password", "account.strength", "auth.logout",
+                                "static"})
 CHANGE_REQUIRED = ("A password change is required: an admin set or reset your password. "
                    "Choose your own at /account/password first.")
 
@@ -54,15 +57,24 @@ def password():
     errors = []
     if form.validate_on_submit():
         try:
-            users.change_own_password(current_user, form.current_password.data,
-                                      form.new_password.data)
+            ended = users.change_own_password(current_user, form.current_password.data,
+                                              form.new_password.data,
+                                              keep=getattr(g, "staff_session", None))
+        except hashing.Busy as busy:
+            errors.append(str(busy))
+            return render_template("account/password.html", form=form, errors=errors,
+                                   min_length=users.MIN_PASSWORD_LENGTH), 429, {
+                                       "Retry-After": "5"}
         except users.UserError as error:
             db.session.rollback()
             errors.append(str(error))
         else:
             db.session.commit()
             reauth.mark_authenticated()
-            flash("Your password is changed. Use the new one from now on.", "success")
+            others = (f" {ended} other signed-in device{'s were' if ended != 1 else ' was'} "
+                      "signed out.") if ended else ""
+            flash("Your password is changed. Use the new one from now on." + others,
+                  "success")
             return redirect(url_for("queue.index"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("account/password.html", form=form, errors=errors,
@@ -87,11 +99,15 @@ def token_list():
 
 @bp.post("/tokens")
 @moderator_required
+@reauth.sensitive
 def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(form=form), 400
-    token, raw_token = tokens.create(current_user, form.name.data)
+    token, raw_token = tokens.create(current_user, form.name.data, days=form.days())
+    security_log.record("token.created", current_user._get_current_object(),
+                        token=token.prefix, name=token.name,
+                        expires=token.expires_at.isoformat() if token.expires_at else None)
     db.session.commit()
     # Shown on this page once and never again: not in a redirect's URL, not cached.
     return _page(created=token, raw_token=raw_token), 201, {"Cache-Control": "no-store"}
@@ -106,6 +122,8 @@ def revoke_token(token_id):
         token = tokens.revoke(token_id, current_user)
     except tokens.TokenError:
         abort(404, "You have no such token.")
+    security_log.record("token.revoked", current_user._get_current_object(),
+                        token=token.prefix, name=token.name)
     db.session.commit()
     flash(f"Revoked the token “{token.name}”; scripts using it are refused from now on.",
           "success")

@@ -21,3 +21,8 @@ class ConfirmPasswordForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Field-less: only the CSRF token, so logging out is a POST nobody can forge."""
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code from your authenticator app, or a recovery code",
+                       validators=[DataRequired("Type the code."), Length(max=20), no_binary])

@@ -1,13 +1,30 @@
-"""Sign in and out."""
+"""Sign in (password, then the two-step code when the account has one) and sign out.
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+Every signed-in browser is a row on the server (services/sessions): the user loader accepts a
+session cookie only while its row is live, so a copied cookie dies when its owner signs out,
+changes the password, is reset or deactivated."""
+
+import time
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from moderation import hashing
 from moderation.auth import reauth
-from moderation.auth.forms import ConfirmPasswordForm, LoginForm, LogoutForm
+from moderation.auth.forms import CodeForm, ConfirmPasswordForm, LoginForm, LogoutForm
 from moderation.extensions import db, limiter, login_manager
 from moderation.models import User
-from moderation.services import users
+from moderation.services import security_log, sessions, signin, two_step, users
 
 bp = Blueprint("auth", __name__)
 
@@ -15,19 +32,63 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
 
+PENDING = "pending_login"  # password checked, two-step code not yet
+PENDING_SECONDS = 300
+PENDING_TRIES = 5
+
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    if not user_id.isdigit():
+    if not user_id.isascii() or not user_id.isdigit() or len(user_id) > 10:
         return None
     user = db.session.get(User, int(user_id))
-    # A deactivated user's open session (or remember cookie) ends at their next request:
-    # login_required alone does not look at is_active.
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    g.staff_session = sessions.current(user)
+    return user if g.staff_session is not None else None
+
+
+@login_manager.request_loader
+def load_remembered(request_):
+    """A browser whose session ended but holds a live "remember me" token: a new session."""
+    restored = sessions.restore(request_.cookies.get(sessions.cookie_name()))
+    if restored is None:
+        if request_.cookies.get(sessions.cookie_name()):
+            g.remember_cookie = None  # dead or forged: delete it
+        return None
+    user, row = restored
+    keep = session.get(sessions.SID_KEY)
+    session.clear()
+    session[sessions.SID_KEY] = keep
+    login_user(user, remember=False, fresh=False)
+    g.staff_session = row
+    security_log.record("remember.used", user)
+    db.session.commit()
+    return user
 
 
 def _login_limit() -> str:
     return current_app.config["MODERATION_LOGIN_LIMIT"]
+
+
+def _too_many(message: str, seconds: int, form):
+    flash(message, "error")
+    return (render_template("auth/login.html", form=form), 429,
+            {"Retry-After": str(max(1, seconds))})
+
+
+def _finish(user: User, remember: bool, target: str | None):
+    """Password (and code) accepted: a fresh session, nothing kept from before sign-in."""
+    session.clear()
+    sessions.start(user, remember=remember)
+    login_user(user, remember=False)
+    reauth.mark_authenticated()
+    db.session.commit()
+    if user.must_change_password:
+        flash("Choose a new password first: the one you signed in with was set by an "
+              "admin.", "info")
+        return redirect(url_for("account.password"))
+    return redirect(target or url_for("queue.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,28 +96,85 @@ def _login_limit() -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(form.username.data, form.password.data)
-        if user is not None:
+        try:
+            user = signin.sign_in(form.username.data, form.password.data)
+        except signin.Throttled as refused:
+            return _too_many(refused.message(), refused.seconds, form)
+        except hashing.Busy as busy:
+            return _too_many(str(busy), 5, form)
+        if user is None:
+            flash("That username and password do not match an active account.", "error")
+            return render_template("auth/login.html", form=form), 401
+        target = users.safe_next(form.next.data)
+        if user.has_totp:
             db.session.commit()
-            login_user(user, remember=form.remember.data)
-            reauth.mark_authenticated()
-            if user.must_change_password:
-                flash("Choose a new password first: the one you signed in with was set by an "
-                      "admin.", "info")
-                return redirect(url_for("account.password"))
-            return redirect(users.safe_next(form.next.data) or url_for("queue.index"))
-        flash("That username and password do not match an active account.", "error")
-        return render_template("auth/login.html", form=form), 401
+            session.clear()
+            session[PENDING] = {"uid": user.id, "at": time.time(), "tries": 0,
+                                "remember": bool(form.remember.data), "next": target}
+            return redirect(url_for("auth.code"), code=303)
+        return _finish(user, bool(form.remember.data), target)
     if not form.is_submitted():
         form.next.data = users.safe_next(request.args.get("next")) or ""
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
 
+def _pending_user() -> tuple[dict, User] | None:
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        return None
+    user = db.session.get(User, pending.get("uid"))
+    if user is None or not user.active or not user.has_totp:
+        session.pop(PENDING, None)
+        return None
+    return pending, user
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def code():
+    found = _pending_user()
+    if found is None:
+        flash("Sign in with your password first (the two-step step lasts 5 minutes).", "info")
+        return redirect(url_for("auth.login"), code=303)
+    pending, user = found
+    form = CodeForm()
+    if form.validate_on_submit():
+        used = two_step.verify(user, form.code.data)
+        if used is not None:
+            security_log.record("login.success", user, two_step=used)
+            if used == "recovery":
+                security_log.record("recovery.used", user, left=two_step.recovery_left(user))
+                flash(f"You used a recovery code; {two_step.recovery_left(user)} left. Make "
+                      "new ones on your account page if you are running low.", "info")
+            users.mark_signed_in(user)
+            return _finish(user, pending.get("remember", False), pending.get("next"))
+        pending["tries"] = pending.get("tries", 0) + 1
+        security_log.record("totp.failure", user, tries=pending["tries"])
+        security_log.record("login.failure", user, why="wrong two-step code")
+        db.session.commit()
+        if pending["tries"] >= PENDING_TRIES:
+            session.pop(PENDING, None)
+            flash("Too many wrong codes: sign in with your password again.", "error")
+            return redirect(url_for("auth.login"), code=303)
+        session[PENDING] = pending
+        flash("That code is not right (or was already used). Type the 6 digits your app "
+              "shows now, or a recovery code.", "error")
+        return render_template("auth/code.html", form=form), 401
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/code.html", form=form), status
+
+
 @bp.post("/logout")
 def logout():
     if LogoutForm().validate_on_submit():
+        if current_user.is_authenticated:
+            security_log.record("logout", current_user._get_current_object())
+        sessions.end_current("signed out")
         logout_user()
+        session.clear()
+        db.session.commit()
         flash("You are signed out.", "info")
     return redirect(url_for("public.index"))
 
@@ -69,10 +187,19 @@ def confirm():
     form = ConfirmPasswordForm()
     target = users.safe_next(request.values.get("next")) or url_for("admin.index")
     if form.validate_on_submit():
-        if current_user.check_password(form.password.data):
+        try:
+            right = current_user.check_password(form.password.data)
+        except hashing.Busy as busy:
+            flash(str(busy), "error")
+            return (render_template("auth/confirm.html", form=form, next=target), 429,
+                    {"Retry-After": "5"})
+        if right:
             reauth.mark_authenticated()
             flash("Password confirmed.", "info")
             return redirect(target, code=303)
+        security_log.record("login.failure", current_user._get_current_object(),
+                            why="wrong password when confirming")
+        db.session.commit()
         flash("That password is not right.", "error")
         return render_template("auth/confirm.html", form=form, next=target), 401
     status = 400 if form.is_submitted() else 200

@@ -69,9 +69,11 @@ def recent_failures(username: str, window: timedelta, now: datetime) -> list[dat
             SecurityEvent.created_at > since).order_by(SecurityEvent.created_at)).scalars())
 
 
-def page(kind: str | None = None, username: str | None = None,
-         before: int | None = None) -> list[SecurityEvent]:
-    query = db.select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(PAGE)
+def page(kind: str | None = None, username: str | None = None, before: int | None = None,
+         *, user_id: int | None = None, limit: int = PAGE) -> list[SecurityEvent]:
+    query = db.select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(SecurityEvent.user_id == user_id)
     if kind:
         query = query.where(SecurityEvent.kind == kind)
     if username:

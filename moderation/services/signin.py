@@ -65,5 +65,6 @@ def sign_in(username: str, password: str) -> User | None:
                             why="inactive" if known is not None and not known.active else None)
         db.session.commit()
         return None
-    security_log.record("login.success", user)
+    if not user.has_totp:  # otherwise the two-step code completes the sign-in
+        security_log.record("login.success", user)
     return user

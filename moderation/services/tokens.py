@@ -26,14 +26,22 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create(user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user`: the row, and the raw token (the only time it exists)."""
+EXPIRY_DAYS = (7, 30, 90, 365)  # choices offered; None means until revoked
+
+
+def create(user: User, name: str, *, days: int | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`: the row, and the raw token (the only time it exists). With
+    `days` it stops working that many days from now."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
         raise TokenError(f"A token's name is 1 to {MAX_NAME} characters.")
+    if days is not None and not 1 <= days <= 3650:
+        raise TokenError("A token lasts 1 to 3,650 days, or until it is revoked.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     token = ApiToken(user_id=user.id, name=name, prefix=raw[:DISPLAY_CHARS],
-                     token_hash=hash_token(raw), created_at=utcnow())
+                     token_hash=hash_token(raw), created_at=now,
+                     expires_at=now + timedelta(days=days) if days else None)
     db.session.add(token)
     db.session.flush()
     return token, raw
@@ -67,6 +75,19 @@ def revoke(token_id: int, user: User) -> ApiToken:
         token.revoked_at = utcnow()
         db.session.flush()
     return token
+
+
+def revoke_all(user: User) -> list[ApiToken]:
+    """Revoke every live token of `user` (deactivation, password reset): a token revoked
+    stays revoked, so reactivating the account does not bring old scripts back."""
+    now = utcnow()
+    live = list(db.session.execute(
+        db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars())
+    for token in live:
+        token.revoked_at = now
+    db.session.flush()
+    return live
 
 
 def list_for(user: User) -> list[ApiToken]:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort
 from flask_login import current_user, login_required
 
-from moderation import hashing
+from moderation import hashing, names
 from moderation.extensions import db
 from moderation.models import Role, User, utcnow
-from moderation.services import admin_log
+from moderation.services import admin_log, passwords, security_log
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # Checked when the user does not exist, so a wrong username costs as long as a wrong password
 # and response times do not reveal which usernames exist.
 _DUMMY_HASH = None
@@ -24,18 +25,27 @@ class UserError(ValueError):
     pass
 
 
+def normalise_username(username: str) -> str:
+    """NFKC, trimmed: "ａｄｍｉｎ" and "admin" are one name."""
+    return unicodedata.normalize("NFKC", (username or "").strip())
+
+
 def find_user(username: str) -> User | None:
     return db.session.execute(
-        db.select(User).where(User.username == username.strip())
+        db.select(User).where(User.username == normalise_username(username))
     ).scalar_one_or_none()
 
 
 def create_user(username: str, password: str, role: Role = Role.MODERATOR) -> User:
-    username = username.strip()
+    username = normalise_username(username)
     if not username or len(username) > 80:
         raise UserError("A username is 1 to 80 characters.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    hidden = names.hidden_characters(username)
+    if hidden:
+        raise UserError(f"A username cannot contain {hidden}.")
+    weak = passwords.problem(password, username=username)
+    if weak:
+        raise UserError(weak)
     if find_user(username) is not None:
         raise UserError(f"There is already a user called {username!r}.")
     user = User(username=username, role=role, active=True)
@@ -61,8 +71,12 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if not user.check_password(password) or not user.active:
         return None
-    user.last_login_at = utcnow()
+    mark_signed_in(user)
     return user
+
+
+def mark_signed_in(user: User) -> None:
+    user.last_login_at = utcnow()
 
 
 def safe_next(target: str | None) -> str | None:
@@ -102,8 +116,8 @@ LAST_ADMIN_MESSAGE = ("{name} is the last active admin: make another user an adm
 
 
 def generate_password() -> str:
-    """A temporary password for an admin to pass on: 16 URL-safe characters (96 bits)."""
-    return secrets.token_urlsafe(12)
+    """A temporary password for an admin to pass on: 20 URL-safe characters (120 bits)."""
+    return secrets.token_urlsafe(15)
 
 
 def list_users() -> list[User]:
@@ -187,10 +201,26 @@ def set_active(actor: User, user: User, active: bool) -> bool:
     user.active = active
     if removing_admin:
         _still_an_admin(user)
+    if not active:
+        # Ended for good: reactivating the account later brings none of them back.
+        _end_access(user, "account deactivated")
+        security_log.record("user.deactivated", user, actor=actor)
     db.session.flush()
     admin_log.record(actor, "user.activate" if active else "user.deactivate",
                      f"user {user.username}")
     return True
+
+
+def _end_access(user: User, reason: str) -> None:
+    """Every signed-in browser and every API token of `user` stops working now."""
+    from moderation.services import sessions, tokens
+
+    ended = sessions.end_all(user, reason)
+    revoked = tokens.revoke_all(user)
+    if ended:
+        security_log.record("session.revoked", user, reason=reason, sessions=ended)
+    for token in revoked:
+        security_log.record("token.revoked", user, token=token.prefix, reason=reason)
 
 
 def reset_password(actor: User, user: User) -> str:
@@ -198,19 +228,28 @@ def reset_password(actor: User, user: User) -> str:
     password = generate_password()
     user.set_password(password)
     user.must_change_password = True
+    _end_access(user, "password reset by an admin")
+    security_log.record("password.reset", user, actor=actor)
     db.session.flush()
     admin_log.record(actor, "user.reset_password", f"user {user.username}")
     return password
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
-    """A signed-in user's own change; clears a pending forced change."""
+def change_own_password(user: User, current: str, new: str, *, keep=None) -> int:
+    """A signed-in user's own change; clears a pending forced change and signs out every
+    other browser (`keep` is this one's session). Returns how many were signed out."""
     if not user.check_password(current):
         raise UserError("Your current password is not right. Nothing was changed.")
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    weak = passwords.problem(new, username=user.username)
+    if weak:
+        raise UserError(weak + " Nothing was changed.")
     if new == current:
         raise UserError("Choose a password different from your current one.")
+    from moderation.services import sessions
+
     user.set_password(new)
     user.must_change_password = False
+    ended = sessions.end_all(user, "password changed", keep=keep)
+    security_log.record("password.changed", user, other_sessions_ended=ended)
     db.session.flush()
+    return ended

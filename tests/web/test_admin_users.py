@@ -95,7 +95,7 @@ def test_a_bad_new_user_is_a_400_with_the_reason_and_makes_nobody(app, admin_cli
     cases = [
         ({"username": "", "role": "moderator"}, "Give the new user a username"),
         ({"username": "ada", "role": "moderator"}, "already a user called"),
-        ({"username": "zed", "role": "moderator", "password": "short"}, "10 to 1024"),
+        ({"username": "zed", "role": "moderator", "password": "short"}, "12 to 1024"),
         ({"username": "zed", "role": "owner"}, "Not a valid choice"),
         ({"username": "z\x01d", "role": "moderator"}, "not text"),
     ]

@@ -221,6 +221,10 @@ def test_a_browser_session_needs_the_csrf_header_to_change_anything(app, csrf_on
     page = client.get("/login").get_data(as_text=True)
     csrf = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     client.post("/login", data={"username": "maria", "password": PASSWORD, "csrf_token": csrf})
+    # Signing in starts a new session, CSRF token included (nothing from before carries over).
+    fresh = client.get("/account/tokens").get_data(as_text=True)
+    assert csrf not in fresh
+    csrf = fresh.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
 
     assert client.get("/api/v1/queue").status_code == 200  # reading needs no token
     refused = client.post(f"/api/v1/comments/{queue['held']}/decision",

@@ -33,7 +33,7 @@ def test_create_user_reads_the_password_from_stdin(app, runner):
 
 def test_create_user_refuses_short_passwords_and_duplicates(runner):
     short = runner.invoke(args=["create-user", "ana", "--password-stdin"], input="short\n")
-    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
     runner.invoke(args=["create-user", "ana", "--password-stdin"], input="long enough pw\n")
     again = runner.invoke(args=["create-user", "ana", "--password-stdin"], input="long enough pw\n")
     assert again.exit_code == 1 and "already a user called 'ana'" in again.output

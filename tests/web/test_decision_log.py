@@ -359,4 +359,4 @@ def test_the_log_costs_the_same_few_queries_for_5_rows_as_for_40(app, moderator_
     html = moderator_client.get(url).get_data(as_text=True)
     assert len(row_ids(html)) == 40
     assert '<td class="by">mod3</td>' in html and "comment number 39" in html
-    assert with_5 == with_40 <= 5
+    assert with_5 == with_40 <= 6  # the user, their live session (a row per sign-in), the page

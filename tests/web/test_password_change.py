@@ -103,7 +103,7 @@ def test_a_bad_change_is_a_400_with_the_reason_and_keeps_the_password(
     for current, new, again, message in [
         ("wrong password!", NEW_PASSWORD, None, "current password is not right"),
         (PASSWORD, NEW_PASSWORD, "something else entirely", "two new passwords are not the same"),
-        (PASSWORD, "short", None, "10 to 1024 characters"),
+        (PASSWORD, "short", None, "12 to 1024 characters"),
         (PASSWORD, PASSWORD, None, "different from your current one"),
         ("", NEW_PASSWORD, None, "Enter your current password"),
     ]:

@@ -211,6 +211,9 @@ def test_making_and_revoking_tokens_need_the_form_s_csrf_token(app, csrf_on):
     login_response = client.post("/login", data={"username": "maria", "password": PASSWORD,
                                                  "csrf_token": csrf})
     assert login_response.status_code == 302
+    fresh = client.get("/account/tokens").get_data(as_text=True)
+    assert csrf not in fresh  # a new session after sign-in: nothing from before carries over
+    csrf = fresh.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     assert client.post("/account/tokens", data={"name": "script"}).status_code == 400
     assert token_rows(app) == []
     created = client.post("/account/tokens", data={"name": "script", "csrf_token": csrf})
