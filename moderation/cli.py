@@ -239,9 +239,13 @@ def rescore(article_slug, states, since: datetime | None, unscored, limit, batch
               help="Run a scoring worker thread beside the web server.")
 def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the site and a scoring worker in one process (for one machine; see README)."""
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import WSGIRequestHandler, run_simple
 
     from moderation.worker import start_thread
+
+    class QuietHandler(WSGIRequestHandler):
+        def version_string(self) -> str:  # no "Werkzeug/3.x Python/3.11" banner
+            return "moderation"
 
     app = current_app._get_current_object()
     stop = None
@@ -249,7 +253,8 @@ def serve(host: str, port: int, with_worker: bool) -> None:
         _, stop = start_thread(app)
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops the server and the worker)")
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False,
+                   request_handler=QuietHandler)
     finally:
         if stop is not None:
             stop.set()

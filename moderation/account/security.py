@@ -9,7 +9,8 @@ from moderation.account.forms import DeviceForm, TwoStepDisableForm, TwoStepForm
 from moderation.account.routes import bp
 from moderation.auth import reauth
 from moderation.extensions import db
-from moderation.services import passwords, security_log, sessions, two_step
+from moderation.services import passwords, security_log, sessions
+from moderation.services import two_step as totp
 from moderation.services.users import moderator_required
 
 SETUP_KEY = "totp_setup"  # the secret being set up, until the first code confirms it
@@ -67,7 +68,7 @@ def _index_page(status: int = 200):
     return render_template(
         "account/index.html", devices=sessions.live(user), here=here,
         describe=sessions.describe_agent, form=DeviceForm(),
-        recovery_left=two_step.recovery_left(user), kinds=security_log.KINDS,
+        recovery_left=totp.recovery_left(user), kinds=security_log.KINDS,
         events=security_log.page(user_id=user.id, limit=20)), status
 
 
@@ -112,18 +113,18 @@ def two_step():
     if user.has_totp:
         return render_template("account/two_step.html", enabled=True,
                                form=TwoStepDisableForm(),
-                               recovery_left=two_step.recovery_left(user),
+                               recovery_left=totp.recovery_left(user),
                                required=user.is_admin and current_app.config[
                                    "MODERATION_ADMIN_TOTP_REQUIRED"])
     secret = session.get(SETUP_KEY)
     if not isinstance(secret, str) or len(secret) != 32:
-        secret = session[SETUP_KEY] = two_step.new_secret()
+        secret = session[SETUP_KEY] = totp.new_secret()
     form = TwoStepForm()
     status = 200
     if form.validate_on_submit():
         try:
-            codes = two_step.enable(user, secret, form.code.data)
-        except two_step.TwoStepError as error:
+            codes = totp.enable(user, secret, form.code.data)
+        except totp.TwoStepError as error:
             form.code.errors = [str(error)]
             status = 400
         else:
@@ -134,9 +135,9 @@ def two_step():
                 "Cache-Control": "no-store"}
     elif form.is_submitted():
         status = 400
-    uri = two_step.setup_uri(user, secret)
+    uri = totp.setup_uri(user, secret)
     return render_template("account/two_step.html", enabled=False, form=form, secret=secret,
-                           qr=two_step.qr_svg(uri), uri=uri,
+                           qr=totp.qr_svg(uri), uri=uri,
                            required=two_step_required(user)), status
 
 
@@ -147,7 +148,7 @@ def new_recovery_codes():
     user = current_user._get_current_object()
     if not DeviceForm().validate_on_submit() or not user.has_totp:
         abort(400, "Two-step sign-in is not on, or this form expired; nothing was changed.")
-    codes = two_step.new_recovery_codes(user)
+    codes = totp.new_recovery_codes(user)
     db.session.commit()
     return render_template("account/recovery_codes.html", codes=codes), 201, {
         "Cache-Control": "no-store"}
@@ -162,7 +163,7 @@ def two_step_off():
         abort(400, "This form has expired. Reload the page and try again; nothing was changed.")
     if user.is_admin and current_app.config["MODERATION_ADMIN_TOTP_REQUIRED"]:
         abort(403, "Admins must keep two-step sign-in on here. Nothing was changed.")
-    two_step.disable(user)
+    totp.disable(user)
     security_log.record("totp.disabled", user)
     db.session.commit()
     flash("Two-step sign-in is off. Your password alone signs you in now.", "info")

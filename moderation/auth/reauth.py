@@ -46,9 +46,14 @@ def sensitive(view):
     def wrapped(*args, **kwargs):
         if is_recent():
             return view(*args, **kwargs)
-        flash("Please confirm your password to continue: your sign-in is more than "
-              f"{int(current_app.config['MODERATION_REAUTH_SECONDS']) // 60} minutes old. "
-              "Nothing was changed yet.", "info")
-        return redirect(url_for("auth.confirm", next=_return_to()), code=303)
+        return ask()
 
     return wrapped
+
+
+def ask():
+    """The redirect to the password prompt, saying nothing was changed yet."""
+    flash("Please confirm your password to continue: your sign-in is more than "
+          f"{int(current_app.config['MODERATION_REAUTH_SECONDS']) // 60} minutes old. "
+          "Nothing was changed yet.", "info")
+    return redirect(url_for("auth.confirm", next=_return_to()), code=303)

@@ -77,13 +77,15 @@ def _too_many(message: str, seconds: int, form):
             {"Retry-After": str(max(1, seconds))})
 
 
-def _finish(user: User, remember: bool, target: str | None):
+def _finish(user: User, remember: bool, target: str | None, notice: str | None = None):
     """Password (and code) accepted: a fresh session, nothing kept from before sign-in."""
     session.clear()
     sessions.start(user, remember=remember)
     login_user(user, remember=False)
     reauth.mark_authenticated()
     db.session.commit()
+    if notice:
+        flash(notice, "info")
     if user.must_change_password:
         flash("Choose a new password first: the one you signed in with was set by an "
               "admin.", "info")
@@ -144,12 +146,14 @@ def code():
         used = two_step.verify(user, form.code.data)
         if used is not None:
             security_log.record("login.success", user, two_step=used)
+            notice = None
             if used == "recovery":
-                security_log.record("recovery.used", user, left=two_step.recovery_left(user))
-                flash(f"You used a recovery code; {two_step.recovery_left(user)} left. Make "
-                      "new ones on your account page if you are running low.", "info")
+                left = two_step.recovery_left(user)
+                security_log.record("recovery.used", user, left=left)
+                notice = (f"You used a recovery code; {left} left. Make new ones on your "
+                          "account page if you are running low.")
             users.mark_signed_in(user)
-            return _finish(user, pending.get("remember", False), pending.get("next"))
+            return _finish(user, pending.get("remember", False), pending.get("next"), notice)
         pending["tries"] = pending.get("tries", 0) + 1
         security_log.record("totp.failure", user, tries=pending["tries"])
         security_log.record("login.failure", user, why="wrong two-step code")

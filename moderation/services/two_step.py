@@ -37,10 +37,10 @@ def setup_uri(user: User, secret: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The setup QR code as inline SVG (no image request, no third party)."""
-    out = io.StringIO()
+    out = io.BytesIO()
     segno.make(uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False,
                                     svgns=True, dark="#111", light="#fff")
-    return out.getvalue()
+    return out.getvalue().decode()
 
 
 def _digits(code: str | None) -> str:

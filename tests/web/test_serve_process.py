@@ -81,6 +81,9 @@ def test_migrate_seed_and_serve_score_the_demo_comments(instance):
         assert health["comments"]["awaiting_moderator"] >= 1  # the abusive demo comments
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             page = response.read().decode()
+            server_header = response.headers.get("Server", "")
+        # No banner naming the server software and Python version to an attacker.
+        assert "Werkzeug" not in server_header and "Python" not in server_header
         assert "River Valley council approves a flood barrier" in page
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl-C stops the server and the worker
