@@ -19,6 +19,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    from moderation.jsonsafe import Provider
+
+    app.json = Provider(app)
     _configure(app, test_config)
     proxies = int(app.config.get("MODERATION_TRUSTED_PROXIES", 0))
     if proxies:

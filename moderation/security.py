@@ -2,6 +2,8 @@
 and response headers keep pages from being framed (a moderator's approve button inside someone
 else's page), sniffed, or leaking addresses to other sites."""
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask, Request, abort, current_app, request
 from werkzeug.routing import IntegerConverter
 
@@ -53,13 +55,31 @@ class UploadRequest(Request):
 
 
 class IdConverter(IntegerConverter):
-    """Database ids: a number past what the column holds is simply not found (404)."""
+    """Database ids: ASCII digits only ("４" is not 4), and a number past what the column
+    holds is simply not found (404)."""
+
+    regex = r"[0-9]{1,10}"
 
     def __init__(self, url_map):
         super().__init__(url_map, max=2**31 - 1)
 
 
+def _utf8(raw: bytes) -> bool:
+    """Percent-escapes decode to UTF-8 (Werkzeug would keep "%FF" as literal text)."""
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def refuse_non_text() -> None:
+    if not _utf8(request.query_string):
+        abort(400, "This address contains bytes that are not UTF-8 text.")
+    if request.method == "POST" and request.mimetype == FORM_TYPES[0] \
+            and not _utf8(request.get_data(cache=True)):
+        abort(400, "This form contains bytes that are not UTF-8 text (binary data or a "
+                   "different encoding). Please type or paste plain text; nothing was saved.")
     # PostgreSQL refuses NUL characters outright; nothing legitimate sends them.
     if "\x00" in request.path or any(
             "\x00" in value for _, values in request.args.lists() for value in values):
@@ -82,7 +102,8 @@ def refuse_non_text() -> None:
 def register(app: Flask) -> None:
     app.request_class = UploadRequest
     app.url_map.converters["id"] = IdConverter
-    app.before_request(refuse_non_text)
+    # First of all hooks: the CSRF check reads the form, and after that the raw body is gone.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_non_text)
 
     @app.after_request
     def add_security_headers(response):

@@ -12,9 +12,10 @@ class TokenForm(FlaskForm):
     name = StringField("Name", filters=[strip],
                        validators=[DataRequired("Give the token a name, like “nightly script”."),
                                    Length(max=MAX_NAME), no_binary])
-    expires = SelectField("Expires", default="90",
-                          choices=[SelectChoice(str(days), f"in {days} days") for days in EXPIRY_DAYS]
-                          + [SelectChoice("never", "never (until revoked)")])
+    expires = SelectField(
+        "Expires", default="90",
+        choices=[SelectChoice(str(days), f"in {days} days") for days in EXPIRY_DAYS]
+        + [SelectChoice("never", "never (until revoked)")])
 
     def days(self) -> int | None:
         return None if self.expires.data == "never" else int(self.expires.data)

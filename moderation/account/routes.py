@@ -14,9 +14,9 @@ from flask import (
 )
 from flask_login import current_user
 
+from moderation import hashing
 from moderation.account.forms import PasswordChangeForm, RevokeForm, TokenForm
 from moderation.auth import reauth
-from moderation import hashing
 from moderation.extensions import db, limiter
 from moderation.services import security_log, tokens, users
 from moderation.services.users import moderator_required

@@ -1,8 +1,18 @@
 """The signed-in user's own security: the account page (signed-in devices, sign out
 everywhere), two-step sign-in setup, and the password strength meter."""
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request
-from flask import session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from moderation.account.forms import DeviceForm, TwoStepDisableForm, TwoStepForm

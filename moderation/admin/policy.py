@@ -122,11 +122,16 @@ def save_policy():
     form = PolicyForm()
     if not form.validate():
         return _render_editor(form, status=400)
-    base = form.base_version.data
+    base = (form.base_version.data or "").strip()
+    if not (base.isascii() and base.isdigit() and len(base) <= 9):
+        # Without it, a save could overwrite a version this admin never saw.
+        form.form_errors.append(
+            "This form does not say which policy version you were editing (it may come from "
+            "an old or altered page). Nothing was saved: reload the editor and save again.")
+        return _render_editor(form, status=409)
     try:
         saved = versions.save(form.thresholds(), form.reject_action.data, note=form.note.data,
-                              actor=current_user,
-                              base_version=int(base) if base and base.isdigit() else None)
+                              actor=current_user, base_version=int(base))
     except versions.PolicyConflict as conflict:
         db.session.rollback()
         form.form_errors.append(str(conflict))

@@ -7,11 +7,12 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime, time
 
 from flask import jsonify, request, url_for
 from werkzeug.http import HTTP_STATUS_CODES
 
+from moderation import dates
 from moderation.models import Comment, Decision
 from moderation.services import authors
 from moderation.services import queue as queues
@@ -119,15 +120,13 @@ def _moment(values: Mapping, key: str, where: str = "") -> datetime | None:
     try:
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             # A bare day, as the HTML queue takes it: "until" that day includes all of it.
-            day = date.fromisoformat(value)
+            day = dates.parse_day(value)
             return datetime.combine(day, time.max if key == "until" else time.min)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ApiError(400, f"{field} is not a date and time: use ISO 8601, like 2024-05-01 "
-                            "or 2024-05-01T12:00:00Z.", field=field) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
-    return moment
+        return dates.parse_moment(value)
+    except ValueError as error:
+        raise ApiError(400, f"{field} is not a date and time we can use ({error}): use "
+                            "ISO 8601, like 2024-05-01 or 2024-05-01T12:00:00Z, with a year "
+                            f"{dates.RANGE}.", field=field) from None
 
 
 def whole_number(value, *, field: str, low: int, high: int, default: int | None = None) -> int:

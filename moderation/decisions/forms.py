@@ -1,11 +1,11 @@
 """The decision log's filter: read from the query string (a GET form, so no CSRF token)."""
 
-from datetime import date
 
 from wtforms import DateField, Form, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
+from moderation import dates
 from moderation.services import audit
 from moderation.validators import no_binary, strip
 
@@ -21,11 +21,12 @@ class IsoDateField(DateField):
             self.data = None
             return
         try:
-            self.data = date.fromisoformat(valuelist[0].strip())
+            self.data = dates.parse_day(valuelist[0])
         except ValueError:
             self.data = None
             raise ValueError(f"{self.label.text}: write the date as YYYY-MM-DD, "
-                             f"for example 2024-05-31 (not {valuelist[0][:40]!r}).") from None
+                             f"for example 2024-05-31, with a year {dates.RANGE} "
+                             f"(not {valuelist[0][:40]!r}).") from None
 
 
 class PageField(IntegerField):

@@ -35,5 +35,6 @@ __all__ = [
     "BASE_LABELS", "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "SITE_LABEL", "AdminEvent",
     "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
     "ExampleVector", "ImportBatch", "Policy", "Report", "Role", "Sanction", "Score",
-    "SecurityEvent", "SemanticExample", "SiteModel", "StaffSession", "User", "WordRule", "WorkerHeartbeat", "utcnow",
+    "SecurityEvent", "SemanticExample", "SiteModel", "StaffSession", "User", "WordRule",
+    "WorkerHeartbeat", "utcnow",
 ]

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import generate_password_hash
 
 from moderation import hashing
-
 from moderation.extensions import db
 from moderation.models.base import Role, enum_column, utcnow
 

@@ -7,6 +7,7 @@ from wtforms import Form, HiddenField, SelectField, SelectMultipleField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
+from moderation import dates
 from moderation.models import LABELS
 from moderation.services.decide import ACTIONS, REASONS, UNDO
 from moderation.services.queue import BANDS, QueueError, QueueFilter
@@ -88,10 +89,10 @@ def _day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise QueueError(f"{name}: {value!r} is not a date; write it as year-month-day, "
-                         "for example 2025-03-31.") from None
+        return dates.parse_day(value)
+    except ValueError as error:
+        raise QueueError(f"{name}: {value[:40]!r} is not a date we can use: {error} (a year "
+                         f"{dates.RANGE}).") from None
 
 
 def _number(value: str | None) -> float | None:

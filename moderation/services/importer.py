@@ -11,13 +11,14 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import PurePath
 from typing import BinaryIO, TextIO
 
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from moderation import dates
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Decision, ImportBatch, User, utcnow
 from moderation.services import admin_log
@@ -158,10 +159,7 @@ def capped(errors: list[str], limit: int = MAX_LISTED) -> list[str]:
 
 def parse_date(value: str) -> datetime:
     """ISO 8601 date or date and time; an offset is converted to UTC, which is what is stored."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
+    return dates.parse_moment(value)
 
 
 def parse_rows(text: str, *, filename: str = "", delimiter: str | None = None,

@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import selectinload
 
+from moderation import jsonsafe
 from moderation.extensions import db
 from moderation.models import LABELS, Article, Comment, CommentState, Score
 
@@ -199,7 +201,9 @@ def _decode(cursor: str | None, queue_filter: QueueFilter) -> dict | None:
         return None
     broken = QueueError("That page link is broken or out of date: start from the first page.")
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if len(cursor) > 512:
+            raise ValueError("too long")
+        position = jsonsafe.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise broken from None
     if not isinstance(position, dict) or position.get("order") != queue_filter.order:
@@ -208,16 +212,21 @@ def _decode(cursor: str | None, queue_filter: QueueFilter) -> dict | None:
     if not isinstance(comment_id, int) or not 0 < comment_id < 2**31:
         raise broken
     if queue_filter.band == "reported":
-        weight = position.get("weight")
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool):
+        if not _finite(position.get("weight"), 0, 1e9):
             raise broken
     elif queue_filter.order == "risk":
         phase, risk = position.get("phase"), position.get("risk")
         if not isinstance(phase, int) or not 0 <= phase < len(_RISK_PHASES[queue_filter.band]):
             raise broken
-        if risk is not None and not isinstance(risk, (int, float)):
+        if risk is not None and not _finite(risk, 0, 1):
             raise broken
     return position
+
+
+def _finite(value, low: float, high: float) -> bool:
+    """A real number in [low, high]: not a bool, not NaN, not 10**30 (past what SQL holds)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and low <= value <= high)
 
 
 # Open reports always weigh more than 0 (each reader counts at least a little), so the

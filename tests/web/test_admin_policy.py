@@ -28,7 +28,9 @@ def v1_thresholds() -> dict:
 
 def policy_form(thresholds: dict | None = None, **extra) -> dict:
     thresholds = thresholds or v1_thresholds()
-    form = {"reject_action": "hold", "window": "all", "note": "Tightening toxicity"}
+    # The version being edited: a fresh database's first, unless a test says otherwise.
+    form = {"reject_action": "hold", "window": "all", "note": "Tightening toxicity",
+            "base_version": "1"}
     for label in LABELS:
         rule = thresholds[label]
         if rule["enabled"]:
