@@ -92,7 +92,11 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     else:
         app.config.from_mapping(test_config)
     if app.config.get("MODERATION_SECURE_COOKIES"):
+        # Served over HTTPS: Secure cookies, and the __Host- prefix, with which the browser
+        # refuses a cookie set by a subdomain or over plain HTTP (no cookie tossing).
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+        app.config["SESSION_COOKIE_DOMAIN"] = None
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
             "SECRET_KEY is not set: put it in instance/config.py (make run writes one) "

@@ -105,8 +105,13 @@ def register(app: Flask) -> None:
     # First of all hooks: the CSRF check reads the form, and after that the raw body is gone.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_non_text)
 
+    https = bool(app.config.get("MODERATION_SECURE_COOKIES"))
+
     @app.after_request
     def add_security_headers(response):
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if https:  # browsers then refuse plain HTTP to this site for a year
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         return response

@@ -5,6 +5,8 @@ import re
 from flask import current_app
 from wtforms.validators import ValidationError
 
+from moderation import names
+
 # Control characters other than tab and newlines, U+FFFD (what undecodable bytes become) and
 # lone surrogates (JSON's "\ud800": no UTF-8 can store one) mean junk, not something typed.
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
@@ -20,6 +22,18 @@ def no_binary(form, field):
             "This contains characters that are not text (binary data or control codes). "
             "Please type or paste plain text."
         )
+
+
+def normal_name(value):
+    """A name in its one normal form (NFKC, trimmed): "ａｄｍｉｎ" is "admin"."""
+    return names.normalise(value) if isinstance(value, str) else value
+
+
+def no_hidden(form, field):
+    """No zero-width or text-direction characters: they make one name pass for another."""
+    hidden = names.hidden_characters(field.data)
+    if hidden:
+        raise ValidationError(f"A name cannot contain {hidden}. Please type it plainly.")
 
 
 def max_chars(config_key: str, what: str):

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from moderation.services.reports import MAX_NOTE as REPORT_NOTE_MAX
 from moderation.services.reports import REASONS as REPORT_REASONS
-from moderation.validators import max_chars, no_binary, strip
+from moderation.validators import max_chars, no_binary, no_hidden, normal_name, strip
 
 
 def honeypot_empty(form, field):
@@ -18,9 +18,9 @@ def honeypot_empty(form, field):
 class CommentForm(FlaskForm):
     author_name = StringField(
         "Name",
-        filters=[strip],
+        filters=[normal_name],
         validators=[DataRequired("Please give a name to show with your comment."),
-                    max_chars("MODERATION_NAME_MAX_CHARS", "Your name"), no_binary],
+                    max_chars("MODERATION_NAME_MAX_CHARS", "Your name"), no_binary, no_hidden],
     )
     author_email = EmailField(
         "Email (optional, never shown)",

@@ -70,6 +70,7 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
         counts=queues.state_counts(),
         histories=authors.histories(keys),
         held=held,
+        lookalikes=authors.staff_lookalikes(comments),
         why_waiting=waiting.reasons(comments, held, sanctions.for_comments(comments)),
         recent=authors.recent_by_author(keys, limit=RECENT_PER_AUTHOR + 1),
         recent_limit=RECENT_PER_AUTHOR,

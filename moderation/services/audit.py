@@ -31,7 +31,10 @@ EXCERPT_CHARS = 120
 CSV_HEADER = ("id", "at", "by", "from_state", "to_state", "reason", "note", "comment_id",
               "article_slug", "comment_excerpt")
 # A spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula or a DDE command, full-width forms
+# included (some spreadsheets fold "＝" to "=").
+_FORMULA_STARTS = ("=", "+", "-", "@", "|", "%", "\t", "\r", "\n",
+                   "\uff1d", "\uff0b", "\uff0d", "\uff20", "\uff5c", "\uff05")
 
 
 class AuditError(ValueError):
@@ -164,7 +167,7 @@ def moderator_names() -> list[str]:
 def safe_cell(value) -> str:
     """A CSV cell a spreadsheet will show, never evaluate."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_STARTS) else text
 
 
 def _who(username: str | None, policy_version: int | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from moderation import names
 from moderation.extensions import db
 from moderation.models import AuthorHold, Comment, CommentState, User, utcnow
 
@@ -15,6 +16,28 @@ def author_key(name: str, email: str | None, ip_hash: str | None) -> str:
     else:
         basis = "name:" + name.strip().lower() + "|" + (ip_hash or "")
     return hashlib.sha256(basis.encode()).hexdigest()
+
+
+# Role words a reader might pose as, besides the staff's own usernames.
+ROLE_NAMES = ("admin", "administrator", "moderator", "moderation", "staff", "editor",
+              "the editor", "newsroom")
+
+
+def staff_lookalikes(comments) -> dict[int, str]:
+    """Comment id -> the staff name or role its author's name reads as ("Ad.min", "ＭＯＤ3RATOR"
+    → "moderator"), for the cards: one query for the page."""
+    if not comments:
+        return {}
+    staff = {names.skeleton(name): name for name in ROLE_NAMES}
+    staff.update({names.skeleton(name): name
+                  for name in db.session.execute(db.select(User.username)).scalars()})
+    staff.pop("", None)
+    found = {}
+    for comment in comments:
+        match = staff.get(names.skeleton(comment.author_name))
+        if match is not None:
+            found[comment.id] = match
+    return found
 
 
 def is_held(key: str | None) -> bool:

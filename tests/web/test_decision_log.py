@@ -213,9 +213,13 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(app, moderator_clien
                                state=CommentState.QUEUED)
         plus = make_comment(article, "+1+2", state=CommentState.QUEUED)
         fine = make_comment(article, "a = b, said nobody", state=CommentState.QUEUED)
+        wide = make_comment(article, "＝HYPERLINK(1)", state=CommentState.QUEUED)
+        pipe = make_comment(article, "  |cmd!A0", state=CommentState.QUEUED)
         decide(formula, maria, "reject", reason="other", note="@SUM(A1:A9)")
         decide(plus, maria, "reject", reason="other", note="-2+3")
         decide(fine, maria, "approve")
+        decide(wide, maria, "reject", reason="other", note="｜cmd")
+        decide(pipe, maria, "approve")
         db.session.commit()
     rows = read_csv(moderator_client.get("/decisions/export.csv"))
     cells = {(row["comment_excerpt"], row["note"], row["article_slug"]) for row in rows}
@@ -223,6 +227,8 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(app, moderator_clien
         ("'=HYPERLINK(\"http://evil\",\"click\")", "'@SUM(A1:A9)", "'=cmd-story"),
         ("'+1+2", "'-2+3", "'=cmd-story"),
         ("a = b, said nobody", "", "'=cmd-story"),
+        ("'＝HYPERLINK(1)", "'｜cmd", "'=cmd-story"),  # full-width forms fold to = and |
+        ("'|cmd!A0", "", "'=cmd-story"),  # DDE, after leading spaces (the excerpt trims)
     }
 
 

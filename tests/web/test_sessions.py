@@ -215,3 +215,32 @@ def test_sign_in_starts_a_new_session_so_a_planted_cookie_is_useless(app, modera
     if planted is not None:
         attacker.set_cookie("session", planted.value)
     assert not can_see_queue(attacker)
+
+
+@pytest.fixture
+def https_app(database_url):
+    from moderation import create_app
+    from tests.conftest import base_config
+
+    return create_app(base_config(database_url, MODERATION_SECURE_COOKIES=True))
+
+
+def test_over_https_cookies_are_host_prefixed_and_secure_and_hsts_is_sent(https_app):
+    from tests.factories import make_user
+
+    with https_app.app_context():
+        make_user("maria")
+        db.session.commit()
+    browser = https_app.test_client()
+    page = browser.get("/login", base_url="https://localhost")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    response = browser.post("/login", base_url="https://localhost", data={
+        "username": "maria", "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    cookies = {header.split("=", 1)[0]: header for header in
+               response.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"__Host-session", "__Host-remember_token"}
+    for header in cookies.values():
+        assert "Secure" in header and "HttpOnly" in header and "Path=/" in header
+        assert "Domain" not in header
+    assert browser.get("/queue/", base_url="https://localhost").status_code == 200
