@@ -30,7 +30,9 @@ DEFAULTS = {
     # Pipeline
     "MODERATION_WORKER_BATCH": 32,
     "MODERATION_WORKER_POLL_SECONDS": 1.0,
-    "MODERATION_LEASE_SECONDS": 300,
+    # A claimed batch's lease, renewed every third of it while the worker is alive: a crashed
+    # worker's comments are claimable again this long after it died.
+    "MODERATION_LEASE_SECONDS": 30,
     # Per batch: a batch of long comments on bert-base on a small CPU can take minutes.
     "MODERATION_SCORE_TIMEOUT_SECONDS": 300,
     "MODERATION_LOAD_TIMEOUT_SECONDS": 600,

@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
+
 from moderation.extensions import db
 from moderation.models import OPEN_STATES, CommentState
 from moderation.scoring import Scorer
 from moderation.services import examples, pipeline, site_models
+from moderation.worker import LeaseKeeper
 
 
 @dataclass
@@ -37,7 +40,8 @@ def rescore(ids: list[int], scorer: Scorer, *, batch_size: int, reband: bool,
             try:
                 examples.sync(scorer)
                 db.session.commit()
-                results = scorer.score([item.body for item in claimed])
+                with LeaseKeeper(current_app._get_current_object(), token, lease_seconds):
+                    results = scorer.score([item.body for item in claimed])
             except Exception:
                 pipeline.release_claims(token)
                 db.session.commit()

@@ -1,7 +1,9 @@
 """The scoring loop: claim a batch -> score -> band with the active policy -> commit.
 
 Any number of workers may run against one database: claims are leased, so a worker that dies
-mid-batch only delays its comments until the lease expires; it never loses or double-decides."""
+mid-batch only delays its comments until the lease expires; it never loses or double-decides.
+A live worker renews its lease every third of it while the scorer works (LeaseKeeper), so the
+lease can be short (30 s): a crashed worker's comments are picked up about that soon."""
 
 from __future__ import annotations
 
@@ -26,6 +28,36 @@ log = logging.getLogger(__name__)
 
 class ScoringTimeout(Exception):
     pass
+
+
+class LeaseKeeper:
+    """Renews a batch's lease from its own thread (and its own database session) while the
+    scorer works, every third of the lease, until stopped."""
+
+    def __init__(self, app: Flask, token: str, lease_seconds: float):
+        self.app, self.token, self.lease_seconds = app, token, lease_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease_seconds / 3):
+            with self.app.app_context():
+                try:
+                    pipeline.renew(self.token, self.lease_seconds)
+                    db.session.commit()
+                except Exception:  # the next beat tries again; the lease is the safety net
+                    db.session.rollback()
+                    log.exception("could not renew the lease on a batch")
+                finally:
+                    db.session.remove()
 
 
 class Worker:
@@ -68,7 +100,8 @@ class Worker:
                 db.session.commit()
                 if not claimed:
                     return 0
-                results, failures = self._score_batch(claimed)
+                with LeaseKeeper(self.app, token, self.lease_seconds):
+                    results, failures = self._score_batch(claimed)
                 if results:
                     results, site_model_id = self._finish(results)
                     outcome = pipeline.apply_scores(token, results, self.scorer.identity,

@@ -77,6 +77,17 @@ def _claim(which, lease_seconds: float, now: datetime) -> tuple[str, list[Claime
     return token, [Claimed(id=row.id, body=row.body) for row in rows]
 
 
+def renew(token: str, lease_seconds: float, now: datetime | None = None) -> int:
+    """Extend our lease on the comments still claimed under `token` (the heartbeat while the
+    scorer works); returns how many are still ours."""
+    now = now or utcnow()
+    return db.session.execute(
+        db.update(Comment).where(Comment.claim_token == token)
+        .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def release_claims(token: str) -> None:
     """Give claims back untouched (the scorer failed during a rescore)."""
     db.session.execute(

@@ -214,6 +214,71 @@ def test_killing_a_worker_process_mid_batch_loses_nothing(app, database_url, sco
         assert CommentState.PENDING not in states
 
 
+def _lease_ends(app) -> list:
+    with app.app_context():
+        return sorted(set(db.session.execute(
+            db.select(Comment.claim_expires_at).where(Comment.claim_token.is_not(None))
+        ).scalars()))
+
+
+def test_a_live_worker_keeps_its_lease_and_a_killed_one_loses_it(app, database_url, scorer):
+    """A real worker process with a 3 s lease hangs in the scorer: its heartbeat renews the
+    lease, so another worker takes nothing while it lives, even long after the first lease
+    would have run out. Killed with SIGKILL, its comments are claimable one lease later, and
+    are banded exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    with app.app_context():
+        article = make_article()
+        ids = [make_comment(article, f"comment {n} [toxicity=0.{n}5]").id for n in range(3)]
+        make_comment(article, "the one that hangs [slow]")
+        db.session.commit()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.worker_process", database_url, "600", "3"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        def wait_for(condition, what):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise AssertionError(process.stdout.read().decode())
+                found = condition()
+                if found:
+                    return found
+                time.sleep(0.05)
+            raise AssertionError(f"never saw {what}")
+
+        first = wait_for(lambda: len(_lease_ends(app)) == 1 and _lease_ends(app)[0], "a claim")
+        # Renewed past the first lease: the worker is alive and says so.
+        wait_for(lambda: _lease_ends(app) and _lease_ends(app)[0] > first, "a renewal")
+        wait_for(lambda: utcnow() > first + timedelta(seconds=1), "the first lease's end")
+        assert Worker(app).run_once() == 0  # nothing to take from a live worker
+        with app.app_context():
+            assert db.session.execute(
+                db.select(db.func.count()).select_from(Decision)).scalar() == 0
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    [last] = _lease_ends(app)
+    while utcnow() <= last:  # the dead worker renews nothing: its lease runs out
+        time.sleep(0.1)
+    scorer.slow_seconds = 0
+    assert Worker(app).run_once() == 4
+    with app.app_context():
+        for comment_id in ids:
+            assert len(decisions_for(comment_id)) == 1
+        assert CommentState.PENDING not in db.session.execute(
+            db.select(Comment.state)).scalars().all()
+
+
 def test_a_crash_while_storing_scores_rolls_back_the_whole_batch(ctx, monkeypatch):
     article = make_article()
     ids = [make_comment(article, f"comment {n}").id for n in range(3)]
