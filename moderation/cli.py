@@ -19,11 +19,12 @@ from moderation.models import Role, utcnow
 
 
 def register(app: Flask) -> None:
+    from moderation.cli_accounts import reset_two_step
     from moderation.cli_model import model_cli
     from moderation.cli_policy import policy_cli
 
     for command in (create_user, seed_demo, worker, score, rescore, serve, import_decisions,
-                    evaluate, policy_cli, model_cli):
+                    evaluate, policy_cli, model_cli, reset_two_step):
         app.cli.add_command(command)
 
 

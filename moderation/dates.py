@@ -1,25 +1,19 @@
 """The one parser for dates people and scripts type: YYYY-MM-DD days and ISO 8601 moments.
 
-Python's own parsers accept years 1 to 9999, where adding a day or converting an offset to
-UTC overflows (a 500), and they accept digits from any script. Here a date is ASCII, between
-FIRST_YEAR and LAST_YEAR, and anything else is a ValueError with a sentence to show."""
+Python's own parsers accept digits from any script, and a moment near year 1 or 9999 with an
+offset overflows when converted to UTC (a 500). Here a date is ASCII digits, a moment whose UTC
+form would leave the calendar is refused, and anything wrong is a ValueError with a sentence to
+show. Whole days at the ends of the calendar (0001-01-01 … 9999-12-31) stay valid: filters
+use them to mean "from the start" and "to the end"."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
 
-FIRST_YEAR = 1900
-LAST_YEAR = 2999
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.,]+)?(Z|[+-][0-9:]+)?",
                      re.IGNORECASE)
-RANGE = f"between {FIRST_YEAR} and {LAST_YEAR}"
-
-
-def _in_range(year: int) -> None:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValueError(f"the year must be {RANGE}")
 
 
 def parse_day(value: str) -> date:
@@ -27,9 +21,10 @@ def parse_day(value: str) -> date:
     value = (value or "").strip()
     if not _DAY.fullmatch(value):
         raise ValueError("write the date as YYYY-MM-DD, for example 2024-05-31")
-    day = date.fromisoformat(value)
-    _in_range(day.year)
-    return day
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("there is no such day (YYYY-MM-DD, for example 2024-05-31)") from None
 
 
 def parse_moment(value: str) -> datetime:
@@ -41,8 +36,9 @@ def parse_moment(value: str) -> datetime:
     if value[-1] in "zZ":
         value = value[:-1] + "+00:00"
     moment = datetime.fromisoformat(value)
-    _in_range(moment.year)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-        _in_range(moment.year)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError("in UTC that moment falls outside the calendar") from None
     return moment

@@ -75,11 +75,11 @@ def _utf8(raw: bytes) -> bool:
 
 def refuse_non_text() -> None:
     if not _utf8(request.query_string):
-        abort(400, "This address contains bytes that are not UTF-8 text.")
+        abort(400, "This address contains bytes that are not text (not UTF-8).")
     if request.method == "POST" and request.mimetype == FORM_TYPES[0] \
             and not _utf8(request.get_data(cache=True)):
-        abort(400, "This form contains bytes that are not UTF-8 text (binary data or a "
-                   "different encoding). Please type or paste plain text; nothing was saved.")
+        abort(400, "This form contains bytes that are not text: not UTF-8 (binary data, or "
+                   "another encoding). Please type or paste plain text; nothing was saved.")
     # PostgreSQL refuses NUL characters outright; nothing legitimate sends them.
     if "\x00" in request.path or any(
             "\x00" in value for _, values in request.args.lists() for value in values):

@@ -125,8 +125,8 @@ def _moment(values: Mapping, key: str, where: str = "") -> datetime | None:
         return dates.parse_moment(value)
     except ValueError as error:
         raise ApiError(400, f"{field} is not a date and time we can use ({error}): use "
-                            "ISO 8601, like 2024-05-01 or 2024-05-01T12:00:00Z, with a year "
-                            f"{dates.RANGE}.", field=field) from None
+                            "ISO 8601, like 2024-05-01 or 2024-05-01T12:00:00Z.",
+                       field=field) from None
 
 
 def whole_number(value, *, field: str, low: int, high: int, default: int | None = None) -> int:

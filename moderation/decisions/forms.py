@@ -25,8 +25,7 @@ class IsoDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError(f"{self.label.text}: write the date as YYYY-MM-DD, "
-                             f"for example 2024-05-31, with a year {dates.RANGE} "
-                             f"(not {valuelist[0][:40]!r}).") from None
+                             f"for example 2024-05-31 (not {valuelist[0][:40]!r}).") from None
 
 
 class PageField(IntegerField):

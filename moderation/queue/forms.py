@@ -91,8 +91,7 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return dates.parse_day(value)
     except ValueError as error:
-        raise QueueError(f"{name}: {value[:40]!r} is not a date we can use: {error} (a year "
-                         f"{dates.RANGE}).") from None
+        raise QueueError(f"{name}: {value[:40]!r} is not a date we can use: {error}.") from None
 
 
 def _number(value: str | None) -> float | None:

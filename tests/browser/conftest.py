@@ -11,6 +11,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the tests here are skipped with the reason below
+    expect = None
+
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, browser_app, serve
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +38,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(item.fspath).resolve().parents:
             item.add_marker(skip)
+
+
+# Waits are on state (a locator, a URL, an attribute), never on time; on a loaded CI machine
+# a page can take many seconds to answer, so each wait may take up to a minute before it
+# counts as a failure (Playwright's own default is 5 s).
+STATE_TIMEOUT_MS = 60_000
+if expect is not None:
+    expect.set_options(timeout=STATE_TIMEOUT_MS)
+
+
+@pytest.fixture(autouse=True)
+def _patient_page(request):
+    if "page" in request.fixturenames:
+        page = request.getfixturevalue("page")
+        page.set_default_timeout(STATE_TIMEOUT_MS)
+        page.set_default_navigation_timeout(STATE_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")

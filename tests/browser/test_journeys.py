@@ -15,7 +15,7 @@ from tests.factories import make_comment
 
 pytestmark = pytest.mark.browser
 
-VERDICT_TIMEOUT_MS = 10_000  # scoring takes well under a second; the page refreshes every 2 s
+VERDICT_TIMEOUT_MS = 60_000  # scoring takes well under a second (a loaded machine: longer)
 CLEAN = "Thanks for this article, the flood barrier is great news for the town."
 ABUSIVE = "You are a fucking idiot, shut up you worthless piece of shit"
 RUDE_HELD = "what a stupid idea, honestly"

@@ -252,3 +252,17 @@ def test_admins_read_the_security_log(app, admin_client, moderator):
     moderator_view = app.test_client()
     login(moderator_view, "maria", PASSWORD)
     assert moderator_view.get("/admin/security").status_code == 403
+
+
+def test_the_command_line_turns_off_a_lost_two_step_and_ends_sessions(app, runner, moderator):
+    enable_two_step(app, moderator)
+    result = runner.invoke(args=["reset-two-step", "maria"])
+    assert result.exit_code == 0, result.output
+    assert "Two-step sign-in is off for maria" in result.output
+    with app.app_context():
+        assert not db.session.get(User, moderator).has_totp
+    assert login(app.test_client(), "maria", PASSWORD).status_code == 302  # no code asked
+    again = runner.invoke(args=["reset-two-step", "maria"])
+    assert again.exit_code == 1 and "does not use two-step" in again.output
+    assert runner.invoke(args=["reset-two-step", "nobody"]).exit_code == 1
+    assert "totp.disabled" in kinds(app, "maria")
