@@ -60,6 +60,7 @@ DEFAULTS = {
     "MODERATION_REMEMBER_DAYS": 14,
     # Per-account throttling: failures allowed in 15 minutes, then 1, 2, 4 … s up to this.
     "MODERATION_LOGIN_FREE_FAILURES": 5,
+    "MODERATION_LOGIN_BACKOFF_FIRST_SECONDS": 1,
     "MODERATION_LOGIN_BACKOFF_MAX_SECONDS": 300,
     # scrypt checks running at once per process (64 MiB each), and how long one may wait.
     "MODERATION_PASSWORD_CHECKS": 4,

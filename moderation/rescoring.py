@@ -33,26 +33,26 @@ def rescore(ids: list[int], scorer: Scorer, *, batch_size: int, reband: bool,
     total = RescoreOutcome()
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
+        examples.sync(scorer)  # before claiming: the lease covers scoring, not this
+        db.session.commit()
         token, claimed = pipeline.claim_ids(chunk, lease_seconds)
         db.session.commit()
         total.skipped += len(chunk) - len(claimed)
         if claimed:
-            try:
-                examples.sync(scorer)
-                db.session.commit()
-                with LeaseKeeper(current_app._get_current_object(), token, lease_seconds):
+            with LeaseKeeper(current_app._get_current_object(), token, lease_seconds):
+                try:
                     results = scorer.score([item.body for item in claimed])
-            except Exception:
-                pipeline.release_claims(token)
+                except Exception:
+                    pipeline.release_claims(token)
+                    db.session.commit()
+                    raise
+                results, site_model_id = site_models.finish(results, scorer.identity)
+                outcome = pipeline.apply_scores(
+                    token, dict(zip((item.id for item in claimed), results, strict=True)),
+                    scorer.identity, bandable=bandable, reason="rescore",
+                    site_model_id=site_model_id,
+                )
                 db.session.commit()
-                raise
-            results, site_model_id = site_models.finish(results, scorer.identity)
-            outcome = pipeline.apply_scores(
-                token, dict(zip((item.id for item in claimed), results, strict=True)),
-                scorer.identity, bandable=bandable, reason="rescore",
-                site_model_id=site_model_id,
-            )
-            db.session.commit()
             total.scored += outcome.banded + outcome.kept
             total.moved += outcome.moved
         if on_batch:

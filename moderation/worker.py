@@ -100,17 +100,18 @@ class Worker:
                 db.session.commit()
                 if not claimed:
                     return 0
-                with LeaseKeeper(self.app, token, self.lease_seconds):
+                with LeaseKeeper(self.app, token, self.lease_seconds):  # until committed
                     results, failures = self._score_batch(claimed)
-                if results:
-                    results, site_model_id = self._finish(results)
-                    outcome = pipeline.apply_scores(token, results, self.scorer.identity,
-                                                    site_model_id=site_model_id)
-                    self.scored_total += outcome.banded
-                for message, ids in failures.items():
-                    pipeline.record_failure(token, ids, message, base_seconds=self.retry_base,
-                                            max_seconds=self.retry_max)
-                db.session.commit()
+                    if results:
+                        results, site_model_id = self._finish(results)
+                        outcome = pipeline.apply_scores(token, results, self.scorer.identity,
+                                                        site_model_id=site_model_id)
+                        self.scored_total += outcome.banded
+                    for message, ids in failures.items():
+                        pipeline.record_failure(token, ids, message,
+                                                base_seconds=self.retry_base,
+                                                max_seconds=self.retry_max)
+                    db.session.commit()
                 self.last_error = next(iter(failures), None) or self._warning
                 return len(claimed)
             finally:

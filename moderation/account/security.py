@@ -19,7 +19,7 @@ from moderation.account.forms import DeviceForm, TwoStepDisableForm, TwoStepForm
 from moderation.account.routes import bp
 from moderation.auth import reauth
 from moderation.extensions import db
-from moderation.services import passwords, security_log, sessions
+from moderation.services import devices, passwords, security_log, sessions
 from moderation.services import two_step as totp
 from moderation.services.users import moderator_required
 
@@ -52,8 +52,8 @@ def two_step_first():
 
 
 @bp.after_app_request
-def write_remember_cookie(response):
-    return sessions.set_cookie(response)
+def write_sign_in_cookies(response):
+    return devices.set_cookie(sessions.set_cookie(response))
 
 
 @bp.after_app_request
@@ -131,6 +131,8 @@ def two_step():
         secret = session[SETUP_KEY] = totp.new_secret()
     form = TwoStepForm()
     status = 200
+    if request.method == "POST" and not reauth.is_recent():
+        return reauth.ask()  # a stolen session must not enrol its own phone
     if form.validate_on_submit():
         try:
             codes = totp.enable(user, secret, form.code.data)
@@ -139,7 +141,9 @@ def two_step():
             status = 400
         else:
             session.pop(SETUP_KEY, None)
-            security_log.record("totp.enabled", user)
+            ended = sessions.end_all(user, "two-step sign-in turned on",
+                                     keep=getattr(g, "staff_session", None))
+            security_log.record("totp.enabled", user, other_sessions_ended=ended)
             db.session.commit()
             return render_template("account/recovery_codes.html", codes=codes), 201, {
                 "Cache-Control": "no-store"}

@@ -4,6 +4,7 @@ Every signed-in browser is a row on the server (services/sessions): the user loa
 session cookie only while its row is live, so a copied cookie dies when its owner signs out,
 changes the password, is reset or deactivated."""
 
+import hashlib
 import time
 
 from flask import (
@@ -24,7 +25,7 @@ from moderation.auth import reauth
 from moderation.auth.forms import CodeForm, ConfirmPasswordForm, LoginForm, LogoutForm
 from moderation.extensions import db, limiter, login_manager
 from moderation.models import User
-from moderation.services import security_log, sessions, signin, two_step, users
+from moderation.services import devices, security_log, sessions, signin, two_step, users
 
 bp = Blueprint("auth", __name__)
 
@@ -78,11 +79,15 @@ def _too_many(message: str, seconds: int, form):
 
 
 def _finish(user: User, remember: bool, target: str | None, notice: str | None = None):
-    """Password (and code) accepted: a fresh session, nothing kept from before sign-in."""
+    """Password (and code) accepted: a fresh session, nothing kept from before sign-in (a
+    session this browser had is ended, its remember cookie dropped)."""
+    sessions.end_current("signed in again")
     session.clear()
     sessions.start(user, remember=remember)
     login_user(user, remember=False)
     reauth.mark_authenticated()
+    users.mark_signed_in(user)
+    devices.remember(user.username)
     db.session.commit()
     if notice:
         flash(notice, "info")
@@ -98,8 +103,9 @@ def _finish(user: User, remember: bool, target: str | None, notice: str | None =
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        name = signin.normalise(form.username.data)
         try:
-            user = signin.sign_in(form.username.data, form.password.data)
+            user = signin.sign_in(name, form.password.data, device=devices.read(name))
         except signin.Throttled as refused:
             return _too_many(refused.message(), refused.seconds, form)
         except hashing.Busy as busy:
@@ -112,7 +118,8 @@ def login():
             db.session.commit()
             session.clear()
             session[PENDING] = {"uid": user.id, "at": time.time(), "tries": 0,
-                                "remember": bool(form.remember.data), "next": target}
+                                "remember": bool(form.remember.data), "next": target,
+                                "pw": _fingerprint(user)}
             return redirect(url_for("auth.code"), code=303)
         return _finish(user, bool(form.remember.data), target)
     if not form.is_submitted():
@@ -121,13 +128,22 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+def _fingerprint(user: User) -> str:
+    """Ties a pending two-step sign-in to the password it passed: a reset or change (or a
+    deactivation) in the 5 minutes before the code ends it."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
 def _pending_user() -> tuple[dict, User] | None:
     pending = session.get(PENDING)
-    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int | float) \
+            or time.time() - pending["at"] > PENDING_SECONDS:
         session.pop(PENDING, None)
         return None
-    user = db.session.get(User, pending.get("uid"))
-    if user is None or not user.active or not user.has_totp:
+    user_id = pending.get("uid")
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or not user.has_totp \
+            or pending.get("pw") != _fingerprint(user):
         session.pop(PENDING, None)
         return None
     return pending, user
@@ -143,21 +159,26 @@ def code():
     pending, user = found
     form = CodeForm()
     if form.validate_on_submit():
+        device = devices.read(user.username)
+        try:  # wrong codes count as failed sign-ins: the same per-account backoff applies
+            signin.check_wait(user.username, user, device)
+        except signin.Throttled as refused:
+            flash(refused.message(), "error")
+            return (render_template("auth/code.html", form=form), 429,
+                    {"Retry-After": str(refused.seconds)})
         used = two_step.verify(user, form.code.data)
         if used is not None:
-            security_log.record("login.success", user, two_step=used)
+            security_log.record("login.success", user, two_step=used, device=device)
             notice = None
             if used == "recovery":
                 left = two_step.recovery_left(user)
                 security_log.record("recovery.used", user, left=left)
                 notice = (f"You used a recovery code; {left} left. Make new ones on your "
                           "account page if you are running low.")
-            users.mark_signed_in(user)
-            return _finish(user, pending.get("remember", False), pending.get("next"), notice)
-        pending["tries"] = pending.get("tries", 0) + 1
-        security_log.record("totp.failure", user, tries=pending["tries"])
-        security_log.record("login.failure", user, why="wrong two-step code")
-        db.session.commit()
+            return _finish(user, bool(pending.get("remember")),
+                           users.safe_next(pending.get("next")), notice)
+        pending["tries"] = int(pending.get("tries") or 0) + 1
+        signin.code_failed(user, device, pending["tries"])
         if pending["tries"] >= PENDING_TRIES:
             session.pop(PENDING, None)
             flash("Too many wrong codes: sign in with your password again.", "error")
@@ -191,8 +212,15 @@ def confirm():
     form = ConfirmPasswordForm()
     target = users.safe_next(request.values.get("next")) or url_for("admin.index")
     if form.validate_on_submit():
+        user = current_user._get_current_object()
+        device = devices.read(user.username)
         try:
-            right = current_user.check_password(form.password.data)
+            signin.check_wait(user.username, user, device)
+            right = user.check_password(form.password.data)
+        except signin.Throttled as refused:
+            flash(refused.message(), "error")
+            return (render_template("auth/confirm.html", form=form, next=target), 429,
+                    {"Retry-After": str(refused.seconds)})
         except hashing.Busy as busy:
             flash(str(busy), "error")
             return (render_template("auth/confirm.html", form=form, next=target), 429,
@@ -201,8 +229,8 @@ def confirm():
             reauth.mark_authenticated()
             flash("Password confirmed.", "info")
             return redirect(target, code=303)
-        security_log.record("login.failure", current_user._get_current_object(),
-                            why="wrong password when confirming")
+        security_log.record("login.failure", user, why="wrong password when confirming",
+                            device=device)
         db.session.commit()
         flash("That password is not right.", "error")
         return render_template("auth/confirm.html", form=form, next=target), 401

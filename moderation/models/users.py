@@ -92,6 +92,10 @@ class StaffSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     remember_hash: Mapped[str | None] = mapped_column(String(64))
     remember_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The secret before the last rotation, still good for a few seconds: two tabs reopening
+    # at once both present it.
+    previous_remember_hash: Mapped[str | None] = mapped_column(String(64))
+    remember_rotated_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
@@ -116,6 +120,9 @@ class SecurityEvent(db.Model):
     username: Mapped[str] = mapped_column(String(80))  # as typed, for failed sign-ins
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # an admin acting
     ip_hash: Mapped[str | None] = mapped_column(String(64))
+    # A sign-in attempt from a browser that signed in to this account before (its device
+    # cookie's id): such attempts are throttled on their own, not with everyone's.
+    device: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     detail: Mapped[dict | None] = mapped_column(JSON)
 

@@ -14,6 +14,7 @@ from moderation.models import SecurityEvent, User, utcnow
 KINDS = {
     "login.success": "Signed in",
     "login.failure": "Failed sign-in",
+    "login.password": "Password accepted; two-step code asked",
     "login.throttled": "Sign-in refused: too many failures",
     "logout": "Signed out",
     "session.revoked": "Session ended",
@@ -41,7 +42,7 @@ def _ip_hash() -> str | None:
 
 
 def record(kind: str, user: User | None = None, *, username: str | None = None,
-           actor: User | None = None, **detail) -> SecurityEvent:
+           actor: User | None = None, device: str | None = None, **detail) -> SecurityEvent:
     """Add an event to the session's transaction; the caller commits (or rolls back with it,
     except for failures, which callers commit on their own so they count)."""
     assert kind in KINDS, kind
@@ -49,24 +50,32 @@ def record(kind: str, user: User | None = None, *, username: str | None = None,
         kind=kind, user_id=user.id if user else None,
         username=(username if username is not None else user.username if user else "")[:80],
         actor_id=actor.id if actor else None, ip_hash=_ip_hash(), created_at=utcnow(),
+        device=device,
         detail={key: value for key, value in detail.items() if value is not None} or None)
     db.session.add(event)
     return event
 
 
-def recent_failures(username: str, window: timedelta, now: datetime) -> list[datetime]:
-    """The times of failed sign-ins for `username` in the window, since its last success."""
+def recent_failures(username: str, window: timedelta, now: datetime,
+                    device: str | None = None) -> list[datetime]:
+    """The times of failed sign-ins for `username` in the window, since the last success of
+    the same kind: from this known device when one is given, else from browsers the account
+    never used (so the owner signing in on their usual computer does not hand a guesser
+    elsewhere a fresh allowance)."""
     since = now - window
+    same_kind = (SecurityEvent.device.is_(None) if device is None
+                 else SecurityEvent.device == device)
     last_success = db.session.execute(
         db.select(db.func.max(SecurityEvent.created_at)).where(
             SecurityEvent.username == username, SecurityEvent.kind == "login.success",
-            SecurityEvent.created_at >= since)).scalar_one()
+            same_kind, SecurityEvent.created_at >= since)).scalar_one()
     if last_success is not None:
         since = last_success
     return list(db.session.execute(
         db.select(SecurityEvent.created_at).where(
             SecurityEvent.username == username, SecurityEvent.kind == "login.failure",
-            SecurityEvent.created_at > since).order_by(SecurityEvent.created_at)).scalars())
+            same_kind, SecurityEvent.created_at > since)
+        .order_by(SecurityEvent.created_at)).scalars())
 
 
 def page(kind: str | None = None, username: str | None = None, before: int | None = None,

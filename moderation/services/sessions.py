@@ -27,6 +27,9 @@ SID_KEY = "sid"
 REMEMBER_COOKIE = "remember_token"
 MAX_REMEMBER_DAYS = 14
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often
+# After a rotation the previous remember secret still works this long: two tabs reopened at
+# once present the same cookie, and the second must not sign the browser out.
+ROTATION_GRACE = timedelta(seconds=10)
 
 
 def _hash(raw: str) -> str:
@@ -37,6 +40,12 @@ def cookie_name() -> str:
     """`__Host-remember_token` over HTTPS: the browser then refuses it from any subdomain."""
     secure = current_app.config.get("MODERATION_SECURE_COOKIES")
     return ("__Host-" if secure else "") + REMEMBER_COOKIE
+
+
+def secure() -> bool:
+    config = current_app.config
+    return bool(config.get("MODERATION_SECURE_COOKIES") or config.get("SESSION_COOKIE_SECURE")
+                or config.get("REMEMBER_COOKIE_SECURE"))
 
 
 def idle_limit(user: User) -> timedelta:
@@ -97,6 +106,8 @@ def current(user: User) -> StaffSession | None:
         return None
     now = utcnow()
     if row.expires_at <= now or now - row.last_seen_at > idle_limit(user):
+        if _remembered(row, now):
+            return None  # this session id is over; the remember cookie starts a fresh one
         _end(row, "expired" if row.expires_at <= now else "idle", now)
         db.session.commit()
         return None
@@ -104,6 +115,20 @@ def current(user: User) -> StaffSession | None:
         row.last_seen_at = now
         db.session.commit()
     return row
+
+
+def _remembered(row: StaffSession, now: datetime) -> bool:
+    return (row.remember_hash is not None and row.revoked_at is None
+            and row.remember_expires_at is not None and row.remember_expires_at > now)
+
+
+def _secret_matches(row: StaffSession, secret: str, now: datetime) -> bool:
+    digest = _hash(secret)
+    if hmac.compare_digest(row.remember_hash, digest):
+        return True
+    return (row.previous_remember_hash is not None and row.remember_rotated_at is not None
+            and now - row.remember_rotated_at <= ROTATION_GRACE
+            and hmac.compare_digest(row.previous_remember_hash, digest))
 
 
 def restore(raw_cookie: str | None) -> tuple[User, StaffSession] | None:
@@ -115,9 +140,7 @@ def restore(raw_cookie: str | None) -> tuple[User, StaffSession] | None:
         return None
     row = db.session.get(StaffSession, int(row_id))
     now = utcnow()
-    if (row is None or row.remember_hash is None or row.revoked_at is not None
-            or row.remember_expires_at is None or row.remember_expires_at <= now
-            or not hmac.compare_digest(row.remember_hash, _hash(secret))):
+    if row is None or not _remembered(row, now) or not _secret_matches(row, secret, now):
         return None
     user = db.session.get(User, row.user_id)
     if user is None or not user.active:
@@ -125,6 +148,9 @@ def restore(raw_cookie: str | None) -> tuple[User, StaffSession] | None:
     raw = secrets.token_urlsafe(32)
     fresh_secret = secrets.token_urlsafe(32)
     row.token_hash = _hash(raw)
+    if hmac.compare_digest(row.remember_hash, _hash(secret)):
+        row.previous_remember_hash = row.remember_hash
+    row.remember_rotated_at = now
     row.remember_hash = _hash(fresh_secret)
     row.last_seen_at = now
     row.expires_at = min(now + lifetime(), row.remember_expires_at)
@@ -185,12 +211,11 @@ def set_cookie(response):
     if "remember_cookie" not in g:
         return response
     name = cookie_name()
-    secure = bool(current_app.config.get("MODERATION_SECURE_COOKIES"))
     if g.remember_cookie is None:
-        response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
+        response.delete_cookie(name, path="/", secure=secure(), httponly=True, samesite="Lax")
     else:
         value, expires = g.remember_cookie
-        response.set_cookie(name, value, expires=expires, path="/", secure=secure,
+        response.set_cookie(name, value, expires=expires, path="/", secure=secure(),
                             httponly=True, samesite="Lax")
     return response
 

@@ -5,8 +5,13 @@ Per-IP limits (MODERATION_LOGIN_LIMIT) stop one machine guessing; many machines 
 account are stopped here. After MODERATION_LOGIN_FREE_FAILURES failures in 15 minutes (since
 the last success) each further attempt on that username must wait 1, 2, 4 … seconds after the
 previous failure, capped at MODERATION_LOGIN_BACKOFF_MAX_SECONDS (5 minutes): a guesser gets a
-handful of tries an hour, and the real person is never locked out for longer than the cap. A
-throttled attempt checks no password and does not extend the wait."""
+handful of tries an hour. A throttled attempt checks no password and does not extend the wait.
+
+Attempts from a browser that signed in to the account before (services/devices) count on their
+own: guessing from elsewhere never locks the real person out of their usual computer.
+
+An attempt is written down as a failure *before* the password is checked (and turned into a
+success after): parallel guesses see each other at once, not a scrypt check later."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from moderation import hashing
 from moderation.extensions import db
 from moderation.models import User, utcnow
 from moderation.services import security_log, users
@@ -37,34 +43,54 @@ def normalise(username: str) -> str:
     return unicodedata.normalize("NFKC", (username or "").strip())[:80]
 
 
-def wait_seconds(username: str, now: datetime | None = None) -> int:
+def wait_seconds(username: str, now: datetime | None = None, device: str | None = None) -> int:
     now = now or utcnow()
-    failures = security_log.recent_failures(username, WINDOW, now)
+    failures = security_log.recent_failures(username, WINDOW, now, device)
     free = int(current_app.config["MODERATION_LOGIN_FREE_FAILURES"])
     if len(failures) < free:
         return 0
     cap = float(current_app.config["MODERATION_LOGIN_BACKOFF_MAX_SECONDS"])
-    wait = min(2.0 ** (len(failures) - free), cap)
+    first = float(current_app.config["MODERATION_LOGIN_BACKOFF_FIRST_SECONDS"])
+    wait = min(first * 2.0 ** (len(failures) - free), cap)
     remaining = wait - (now - failures[-1]).total_seconds()
     return max(0, math.ceil(remaining))
 
 
-def sign_in(username: str, password: str) -> User | None:
-    """The user for these credentials, or None; raises Throttled or hashing.Busy. Commits the
-    log entry for a failure itself (so it counts even if the caller rolls back)."""
-    name = normalise(username)
-    wait = wait_seconds(name)
+def check_wait(username: str, user: User | None = None, device: str | None = None) -> None:
+    """Raise Throttled (and log it) when `username` must wait before another attempt."""
+    wait = wait_seconds(username, device=device)
     if wait:
-        security_log.record("login.throttled", username=name, wait=wait)
+        security_log.record("login.throttled", user, username=username, wait=wait,
+                            device=device)
         db.session.commit()
         raise Throttled(wait)
-    user = users.authenticate(name, password)
-    if user is None:
-        known = users.find_user(name)
-        security_log.record("login.failure", known, username=name,
-                            why="inactive" if known is not None and not known.active else None)
+
+
+def sign_in(username: str, password: str, *, device: str | None = None) -> User | None:
+    """The user for these credentials, or None; raises Throttled or hashing.Busy. The log
+    entry is committed before the password is checked, so it counts even under a burst."""
+    name = normalise(username)
+    check_wait(name, device=device)
+    known = users.find_user(name)
+    attempt = security_log.record("login.failure", known, username=name, device=device,
+                                  why="inactive" if known is not None and not known.active
+                                  else None)
+    db.session.commit()
+    try:
+        user = users.authenticate(name, password)
+    except hashing.Busy:  # not an attempt after all: nothing was checked
+        db.session.delete(attempt)
         db.session.commit()
+        raise
+    if user is None:
         return None
-    if not user.has_totp:  # otherwise the two-step code completes the sign-in
-        security_log.record("login.success", user)
+    # Two-step accounts are not signed in yet: the code completes it (services/two_step).
+    attempt.kind = "login.password" if user.has_totp else "login.success"
+    attempt.detail = None
     return user
+
+
+def code_failed(user: User, device: str | None, tries: int) -> None:
+    security_log.record("totp.failure", user, tries=tries, device=device)
+    security_log.record("login.failure", user, why="wrong two-step code", device=device)
+    db.session.commit()

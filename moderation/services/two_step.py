@@ -2,8 +2,10 @@
 30-second steps, 6 digits) or one of ten single-use recovery codes.
 
 A code is good once: the step it belongs to is remembered, so a code seen over a shoulder or
-in a proxy log cannot be replayed within its 90 seconds. Recovery codes are random (50 bits)
-and stored as sha256 hashes; each one works once."""
+in a proxy log cannot be replayed within its 90 seconds, and the user's row is locked while a
+code is checked, so two requests racing with one code cannot both pass. Recovery codes are
+random (60 bits) and stored as HMAC-SHA256 under the app's secret key (a copy of the database
+alone cannot be searched for them); each one works once."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ import time
 
 import pyotp
 import segno
+from flask import current_app
 
+from moderation.extensions import db
 from moderation.models import User, utcnow
 
 ISSUER = "Moderation"
@@ -48,7 +52,9 @@ def _digits(code: str | None) -> str:
 
 
 def _hash(code: str) -> str:
-    return hashlib.sha256(_digits(code).lower().encode()).hexdigest()
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"recovery:" + _digits(code).lower().encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def _matching_step(secret: str, code: str, after: int | None, now: float | None = None):
@@ -67,9 +73,14 @@ def _matching_step(secret: str, code: str, after: int | None, now: float | None 
     return None
 
 
+ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
 def _recovery_codes() -> tuple[list[str], list[str]]:
-    raw = [f"{secrets.token_hex(5)[:5]}-{secrets.token_hex(5)[:5]}"
-           for _ in range(RECOVERY_CODES)]
+    raw = []
+    for _ in range(RECOVERY_CODES):
+        chars = "".join(secrets.choice(ALPHABET) for _ in range(12))  # ~59 bits
+        raw.append(f"{chars[:4]}-{chars[4:8]}-{chars[8:]}")
     return raw, [_hash(code) for code in raw]
 
 
@@ -101,8 +112,21 @@ def new_recovery_codes(user: User) -> list[str]:
     return raw
 
 
+def _lock(user: User) -> None:
+    """Hold the user's row until the transaction ends (PostgreSQL: a row lock; SQLite: the
+    write lock) and read it afresh, so a racing request sees this one's use of a code."""
+    db.session.execute(db.update(User).where(User.id == user.id)
+                       .values(totp_last_step=User.totp_last_step)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(user)
+
+
 def verify(user: User, code: str) -> str | None:
-    """"totp" or "recovery" when `code` lets `user` in (and uses it up), else None."""
+    """"totp" or "recovery" when `code` lets `user` in (and uses it up), else None. The
+    caller commits (which releases the lock)."""
+    if not user.has_totp:
+        return None
+    _lock(user)
     if not user.has_totp:
         return None
     step = _matching_step(user.totp_secret, code, user.totp_last_step)

@@ -71,7 +71,6 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if not user.check_password(password) or not user.active:
         return None
-    mark_signed_in(user)
     return user
 
 

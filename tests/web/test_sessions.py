@@ -116,11 +116,43 @@ def test_remember_me_is_random_hashed_rotated_on_use_and_works_once(app, moderat
     assert can_see_queue(browser)
     rotated = browser.get_cookie(REMEMBER)
     assert rotated.value != first.value
+    # A second tab reopening in the same moment presents the same cookie: still let in.
+    tab = app.test_client()
+    tab.set_cookie(REMEMBER, first.value)
+    assert can_see_queue(tab)
+    with app.app_context():  # ... but only for a few seconds after the rotation
+        for row in db.session.execute(db.select(StaffSession)).scalars():
+            if row.remember_rotated_at is not None:
+                row.remember_rotated_at -= timedelta(seconds=11)
+        db.session.commit()
     replay = app.test_client()
     replay.set_cookie(REMEMBER, first.value)
     assert not can_see_queue(replay)  # the used value is dead
     assert replay.get_cookie(REMEMBER) is None  # and the browser is told to drop it
+    assert can_see_queue(tab)
+
+
+def test_an_idle_session_with_remember_me_carries_on_in_a_fresh_session(app, moderator):
+    browser = signed_in(app, remember=True)
+    with app.app_context():
+        row = db.session.execute(db.select(StaffSession)).scalar_one()
+        row.last_seen_at = utcnow() - timedelta(minutes=app.config["MODERATION_IDLE_MINUTES"]
+                                                + 1)
+        db.session.commit()
+    old_session = browser.get_cookie("session").value
     assert can_see_queue(browser)
+    assert browser.get_cookie("session").value != old_session  # a new session id
+    stale = app.test_client()
+    stale.set_cookie("session", old_session)
+    assert not can_see_queue(stale)  # the idle id itself stays dead
+
+
+def test_signing_in_again_ends_the_session_this_browser_had(app, moderator, admin):
+    browser = signed_in(app, remember=True)
+    copied = copy_of(app, browser)
+    assert login(browser, "ada", PASSWORD).status_code == 302
+    assert not can_see_queue(copied)
+    assert browser.get_cookie(REMEMBER) is None  # maria's remember cookie is dropped
 
 
 def test_remember_me_expires(app, moderator):
@@ -239,7 +271,7 @@ def test_over_https_cookies_are_host_prefixed_and_secure_and_hsts_is_sent(https_
     assert response.status_code == 302
     cookies = {header.split("=", 1)[0]: header for header in
                response.headers.getlist("Set-Cookie")}
-    assert set(cookies) == {"__Host-session", "__Host-remember_token"}
+    assert set(cookies) == {"__Host-session", "__Host-remember_token", "__Host-device"}
     for header in cookies.values():
         assert "Secure" in header and "HttpOnly" in header and "Path=/" in header
         assert "Domain" not in header
