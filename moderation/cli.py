@@ -61,12 +61,17 @@ def seed_demo() -> None:
     MODERATION_ADMIN_PASSWORD and MODERATION_MODERATOR_PASSWORD, else are generated and
     printed once."""
     from moderation.services.demo import seed
+    from moderation.services.users import UserError
 
-    result = seed(
-        utcnow(),
-        admin_password=os.environ.get("MODERATION_ADMIN_PASSWORD"),
-        moderator_password=os.environ.get("MODERATION_MODERATOR_PASSWORD"),
-    )
+    try:
+        result = seed(
+            utcnow(),
+            admin_password=os.environ.get("MODERATION_ADMIN_PASSWORD"),
+            moderator_password=os.environ.get("MODERATION_MODERATOR_PASSWORD"),
+        )
+    except UserError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Demo: {result.articles_created} new articles, "
                f"{result.comments_created} new comments to score.")

@@ -11,7 +11,7 @@ from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Role, User
 from moderation.services.authors import author_key
 from moderation.services.policy import active_policy
-from moderation.services.users import create_user
+from moderation.services.users import UserError, create_user
 
 ARTICLES = [
     {
@@ -157,7 +157,11 @@ def seed(now: datetime, *, admin_password: str | None, moderator_password: str |
         if exists:
             accounts.append(SeededAccount(username, role.value, False, None))
             continue
-        password = given or secrets.token_urlsafe(12)
-        create_user(username, password, role)
+        password = given or secrets.token_urlsafe(15)
+        try:
+            create_user(username, password, role)
+        except UserError as error:
+            source = f"MODERATION_{username.upper()}_PASSWORD"
+            raise UserError(f"{source}: {error}") from None
         accounts.append(SeededAccount(username, role.value, True, None if given else password))
     return SeedResult(articles, comments, accounts)

@@ -169,51 +169,6 @@ def test_waiting_counts(ctx):
     assert pipeline.waiting_counts() == {"awaiting_score": 2, "awaiting_moderator": 2}
 
 
-def test_killing_a_worker_process_mid_batch_loses_nothing(app, database_url, scorer):
-    """A real worker process claims a batch, hangs inside the scorer and is killed with
-    SIGKILL. Once its lease runs out another worker bands every comment exactly once."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from tests.conftest import ROOT
-
-    with app.app_context():
-        article = make_article()
-        ids = [make_comment(article, f"comment {n} [toxicity=0.{n}5]").id for n in range(5)]
-        make_comment(article, "the one that hangs [slow]")
-        db.session.commit()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.worker_process", database_url, "60", "2"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        claimed = 0
-        while time.monotonic() < deadline and claimed < 6:
-            with app.app_context():
-                claimed = db.session.execute(db.select(db.func.count()).select_from(Comment)
-                                             .where(Comment.claim_token.is_not(None))).scalar()
-            time.sleep(0.1)
-        assert claimed == 6, process.stdout.read1().decode() if process.poll() else "no claim"
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-    with app.app_context():
-        assert db.session.execute(db.select(db.func.count()).select_from(Decision)).scalar() == 0
-    time.sleep(2.1)  # the dead worker's lease expires
-    scorer.slow_seconds = 0
-    assert Worker(app).run_once() == 6
-    with app.app_context():
-        for comment_id in ids:
-            assert len(decisions_for(comment_id)) == 1
-        states = db.session.execute(db.select(Comment.state)).scalars().all()
-        assert CommentState.PENDING not in states
-
-
 def _lease_ends(app) -> list:
     with app.app_context():
         return sorted(set(db.session.execute(

@@ -70,6 +70,17 @@ def test_seed_demo_takes_passwords_from_the_environment(app, runner, monkeypatch
     assert "admin password from env" not in result.output
 
 
+def test_seed_demo_refuses_a_weak_password_from_the_environment(app, runner, monkeypatch):
+    monkeypatch.setenv("MODERATION_ADMIN_PASSWORD", "password1234")
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "Error: MODERATION_ADMIN_PASSWORD: That password is too easy to guess" in \
+        result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(User)).scalar() == 0
+
+
 def test_worker_once_bands_the_waiting_comments(app, runner):
     with app.app_context():
         article = make_article()
