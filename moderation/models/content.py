@@ -67,6 +67,8 @@ class Comment(db.Model):
         Index("ix_comments_scored_created", "scored_at", "created_at"),
         # The Reported band, heaviest reports first.
         Index("ix_comments_reported", "report_weight", "id"),
+        # The replay check of a new post: one indexed lookup (services/submit).
+        Index("ix_comments_post_digest_created", "post_digest", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +78,8 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Article, address, name and text in one hash: a resent form is found without a scan.
+    post_digest: Mapped[str | None] = mapped_column(String(32))
     # Groups one author's comments (their email, else their name and address): see authors.py.
     author_key: Mapped[str | None] = mapped_column(String(64), index=True)
     public_token: Mapped[str] = mapped_column(String(64), unique=True)

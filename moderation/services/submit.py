@@ -38,10 +38,12 @@ def submit_comment(
     article: Article, *, author_name: str, author_email: str | None, body: str, ip_hash: str | None
 ) -> Comment:
     ensure_open(article)
-    replayed = _recent_duplicate(article, author_name.strip(), body.strip(), ip_hash)
+    digest = post_digest(article, author_name.strip(), body.strip(), ip_hash)
+    replayed = _recent_duplicate(digest)
     if replayed is not None:
         return replayed
     comment = Comment(
+        post_digest=digest,
         article=article,
         author_key=authors.author_key(author_name, author_email, ip_hash),
         author_name=author_name.strip(),
@@ -56,18 +58,19 @@ def submit_comment(
     return comment
 
 
-def _recent_duplicate(article: Article, author_name: str, body: str, ip_hash: str | None):
-    if ip_hash is None:
-        return None
+def post_digest(article: Article, author_name: str, body: str, ip_hash: str | None) -> str:
+    """The same post again (a double click, a retry after the reader's connection dropped)
+    has the same digest."""
+    basis = "\x1f".join((str(article.id), ip_hash or "", author_name, body))
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _recent_duplicate(digest: str) -> Comment | None:
+    """One indexed lookup (post_digest, created_at), however many comments the address or
+    the site has: a retried post returns the comment it already made, never a second one."""
     return db.session.execute(
         db.select(Comment)
-        .where(
-            Comment.article_id == article.id,
-            Comment.ip_hash == ip_hash,
-            Comment.author_name == author_name,
-            Comment.created_at >= utcnow() - REPLAY_WINDOW,
-            Comment.body == body,
-        )
+        .where(Comment.post_digest == digest, Comment.created_at >= utcnow() - REPLAY_WINDOW)
         .order_by(Comment.id.desc())
         .limit(1)
     ).scalar_one_or_none()

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from moderation.extensions import db
-from moderation.models import Comment, CommentState
+from moderation.models import Comment, CommentState, utcnow
 from moderation.worker import Worker
 from tests.factories import make_article, make_comment
 
@@ -227,3 +227,36 @@ def test_a_broken_older_comments_link_shows_the_first_page(app, client, before):
     response = client.get(f"/articles/short?before={before}")
     assert response.status_code == 200
     assert "the only comment" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_replay_check_is_one_indexed_lookup_not_a_scan_of_the_address(app, client,
+                                                                         article):
+    """Behind a proxy every post shares one address: the check must not read its history."""
+    from moderation.models import Article
+    from moderation.services import submit
+
+    with app.app_context():
+        story = db.session.execute(db.select(Article).where(Article.slug == article)
+                                   ).scalar_one()
+        digest = submit.post_digest(story, "Jo", "hello", "same-address")
+        query = (db.select(Comment).where(Comment.post_digest == digest,
+                                          Comment.created_at >= utcnow()).limit(1))
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in db.session.execute(
+            db.text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "ix_comments_post_digest_created" in plan and "SCAN" not in plan, plan
+
+
+def test_a_post_repeated_after_the_replay_window_is_a_new_comment(app, client, article):
+    from datetime import timedelta
+
+    from moderation.services.submit import REPLAY_WINDOW
+
+    post(client, article, body="Worth saying twice.")
+    with app.app_context():
+        db.session.execute(db.update(Comment).values(
+            created_at=utcnow() - REPLAY_WINDOW - timedelta(seconds=1)))
+        db.session.commit()
+    post(client, article, body="Worth saying twice.")
+    assert [c.body for c in comments(app)].count("Worth saying twice.") == 2
