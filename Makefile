@@ -39,7 +39,7 @@ instance/config.py:
 run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	PORT=$(PORT) $(FLASK) serve
+	PORT=$(PORT) $(FLASK) supervise
 
 # Debian's Chromium for the browser tests and PostgreSQL server binaries for the
 # PostgreSQL half of the suite. Installed when missing (needs root, as in CI).

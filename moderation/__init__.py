@@ -33,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces each of its plugins at INFO on every start: noise in every log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from moderation import extensions
 
