@@ -18,7 +18,9 @@ DEFAULTS = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Rate-limit counters in the app's database, shared by every web process; "redis://…"
+    # is faster where there is a Redis, "memory://" counts per process.
+    "RATELIMIT_STORAGE_URI": "database://",
     "RATELIMIT_HEADERS_ENABLED": True,
     # Scoring
     "MODERATION_SCORER": "auto",  # auto | detoxify | composite | embedded

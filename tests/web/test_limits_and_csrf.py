@@ -102,3 +102,35 @@ def test_an_expired_csrf_token_gets_a_friendly_400(database_url):
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
     assert count(app) == 0
+
+
+POSTER = """
+import sys
+from moderation import create_app
+from tests.conftest import base_config
+app = create_app(base_config(sys.argv[1], MODERATION_POST_LIMIT="3 per minute"))
+client = app.test_client()
+for n in range(2):
+    response = client.post("/articles/story/comments",
+                           data={"author_name": "Flo", "body": f"from the other process {n}"})
+    print(response.status_code)
+"""
+
+
+def test_the_limit_holds_across_processes_through_the_database(app, client, article,
+                                                               database_url):
+    """`make run` serves from several processes: each must see the others' counts."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    assert app.config["RATELIMIT_STORAGE_URI"] == "database://"
+    app.config["WTF_CSRF_ENABLED"] = False
+    other = subprocess.run([sys.executable, "-c", POSTER, database_url], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert other.stdout.split() == ["303", "303"], other.stderr[-2000:]
+    statuses = [client.post("/articles/story/comments", data={
+        "author_name": "Flo", "body": f"from this process {n}"}).status_code for n in range(2)]
+    assert statuses == [303, 429]
+    assert count(app) == 3

@@ -1,0 +1,91 @@
+"""Rate-limit counters in the app's own database, so limits hold across every web process
+(`make run` runs several) without Redis. RATELIMIT_STORAGE_URI = "database://" (the default)
+selects it; "redis://…" or "memory://" still work as Flask-Limiter documents.
+
+Fixed windows: one row per limit key with its count and when its window ends, bumped by a
+single upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import sqlalchemy as sa
+from limits.storage import Storage
+from sqlalchemy.dialects import postgresql, sqlite
+
+metadata = sa.MetaData()
+table = sa.Table(
+    "rate_limits", metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),  # seconds since the epoch
+)
+SWEEP_CHANCE = 0.01  # now and then an increment also deletes windows long over
+
+
+class DatabaseStorage(Storage):
+    STORAGE_SCHEME = ["database"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        url = options.get("url")
+        if not url:
+            raise ValueError("database:// rate limits need the database URL (set by the app)")
+        self.engine = sa.create_engine(str(url), pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            from moderation.extensions import configure_engine
+
+            configure_engine(self.engine)
+        self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" \
+            else sqlite.insert
+
+    @property
+    def base_exceptions(self):
+        return sa.exc.SQLAlchemyError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        statement = self._insert(table).values(key=key, count=amount,
+                                               expires_at=now + expiry)
+        over = table.c.expires_at <= now
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"count": sa.case((over, amount), else_=table.c.count + amount),
+                  "expires_at": sa.case((over, now + expiry), else_=table.c.expires_at)},
+        ).returning(table.c.count)
+        with self.engine.begin() as connection:
+            count = connection.execute(statement).scalar_one()
+            if random.random() < SWEEP_CHANCE:
+                connection.execute(sa.delete(table).where(table.c.expires_at < now - 3600))
+        return int(count)
+
+    def get(self, key: str) -> int:
+        with self.engine.connect() as connection:
+            count = connection.execute(
+                sa.select(table.c.count).where(table.c.key == key,
+                                               table.c.expires_at > time.time())
+            ).scalar_one_or_none()
+        return int(count or 0)
+
+    def get_expiry(self, key: str) -> float:
+        with self.engine.connect() as connection:
+            expires = connection.execute(
+                sa.select(table.c.expires_at).where(table.c.key == key)).scalar_one_or_none()
+        return float(expires) if expires is not None else time.time()
+
+    def check(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.select(1))
+        except sa.exc.SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self.engine.begin() as connection:
+            return connection.execute(sa.delete(table)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.delete(table).where(table.c.key == key))
