@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         api,
         auth,
         cli,
+        compression,
         decisions,
         errors,
         health,
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_scorer(app)
     security.register(app)  # before the blueprints: it adds the <id:...> URL converter
+    compression.register(app)  # after_request hooks run last-registered first: this last
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
