@@ -11,7 +11,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import detoxify_speed, offline_scoring, pipeline_speed, queue_speed, replay_speed
+from bench import (
+    detoxify_speed,
+    load,
+    offline_scoring,
+    pipeline_speed,
+    queue_speed,
+    replay_speed,
+)
 from bench.corpus import texts
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -59,6 +66,8 @@ def main() -> None:
         report["composite"] = offline_scoring.run(Path(workdir))
         print("pipeline (form posts + worker on SQLite) ...", flush=True)
         report["pipeline"] = pipeline_speed.run(Path(workdir))
+        print("open-loop load on make run's server (50-400 posts/s, SQLite) ...", flush=True)
+        report["load"] = load.run(Path(workdir))
         print("Detoxify bert-base (random weights) ...", flush=True)
         report["detoxify"] = detoxify_speed.run(Path(workdir))
         print("queue at growing sizes (SQLite, and PostgreSQL when installed) ...", flush=True)
