@@ -14,13 +14,8 @@ import sqlalchemy as sa
 from limits.storage import Storage
 from sqlalchemy.dialects import postgresql, sqlite
 
-metadata = sa.MetaData()
-table = sa.Table(
-    "rate_limits", metadata,
-    sa.Column("key", sa.String(255), primary_key=True),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),  # seconds since the epoch
-)
+from moderation.models.limits import rate_limits as table
+
 SWEEP_CHANCE = 0.01  # now and then an increment also deletes windows long over
 
 

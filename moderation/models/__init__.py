@@ -22,6 +22,7 @@ from moderation.models.decisions import (
     WordRule,
 )
 from moderation.models.learning import ExampleVector, SemanticExample, SiteModel
+from moderation.models.limits import rate_limits
 from moderation.models.users import (
     PASSWORD_METHOD,
     ApiToken,
@@ -36,5 +37,5 @@ __all__ = [
     "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
     "ExampleVector", "ImportBatch", "Policy", "Report", "Role", "Sanction", "Score",
     "SecurityEvent", "SemanticExample", "SiteModel", "StaffSession", "User", "WordRule",
-    "WorkerHeartbeat", "utcnow",
+    "WorkerHeartbeat", "rate_limits", "utcnow",
 ]
