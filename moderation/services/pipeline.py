@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from moderation.extensions import db
-from moderation.models import SITE_LABEL, Article, Comment, CommentState, Score, utcnow
+from moderation.models import (
+    LABELS,
+    SITE_LABEL,
+    Article,
+    Comment,
+    CommentState,
+    Decision,
+    Score,
+    utcnow,
+)
 from moderation.scoring import ScoredText, ScorerIdentity
 from moderation.services import authors, sanctions, words
 from moderation.services import policy as policies
@@ -123,15 +132,27 @@ def store_score(comment_id: int, identity: ScorerIdentity, scored: ScoredText, n
         score = Score(comment_id=comment_id, scorer_name=identity.name,
                       scorer_version=identity.version)
         db.session.add(score)
-    score.scored_at = now
-    score.set_labels(scored.labels)
-    score.windows = scored.windows
-    score.top_window_start, score.top_window_end = scored.top_window or (None, None)
-    score.site_model_id = site_model_id if SITE_LABEL in scored.labels else None
-    score.embedding = pack_embedding(scored.embedding)
-    score.matches = {label: {"text": match.text, "similarity": match.similarity}
-                     for label, match in scored.matches.items()} or None
+    _fill(score, scored, now, site_model_id)
     return score
+
+
+def _fill(score: Score, scored: ScoredText, now: datetime, site_model_id: int | None) -> None:
+    for name, value in _score_values(scored, now, site_model_id).items():
+        setattr(score, name, value)
+
+
+def _score_values(scored: ScoredText, now: datetime, site_model_id: int | None) -> dict:
+    """A score row's columns for one result: its labels, windows, site model, embedding and
+    the closest examples."""
+    start, end = scored.top_window or (None, None)
+    values = {label: scored.labels.get(label) for label in LABELS}
+    values.update(
+        scored_at=now, windows=scored.windows, top_window_start=start, top_window_end=end,
+        site_model_id=site_model_id if SITE_LABEL in scored.labels else None,
+        embedding=pack_embedding(scored.embedding),
+        matches={label: {"text": match.text, "similarity": match.similarity}
+                 for label, match in scored.matches.items()} or None)
+    return values
 
 
 def apply_scores(
@@ -141,52 +162,104 @@ def apply_scores(
 ) -> BatchOutcome:
     """Store each result as the comment's current score and, for comments still in a
     `bandable` state, move them to their band under the active policy. Only comments whose
-    claim is still `token`'s are touched."""
+    claim is still `token`'s are touched.
+
+    Set-based: a handful of statements per batch whatever its size (the batch's rows, who
+    must wait, existing scores, one executemany to release the claims, one conditional
+    UPDATE … RETURNING per (from, to) pair of states, one insert of the audit rows). Each
+    state move is still a compare-and-swap on the state read, so a moderator's decision made
+    meanwhile is kept, never overwritten."""
     now = now or utcnow()
     outcome = BatchOutcome()
+    if not results:
+        return outcome
     policy = policies.active_policy()
-    # Banned and suspect words override the scores; one compiled list serves the batch.
+    rows = {row.id: row for row in db.session.execute(
+        db.select(Comment.id, Comment.state, Comment.body, Comment.article_id,
+                  Comment.author_key, Comment.author_email, Comment.ip_hash)
+        .where(Comment.id.in_(list(results)), Comment.claim_token == token)).all()}
+    outcome.lost = len(results) - len(rows)
+    if not rows:
+        return outcome
+    waits = _must_wait_ids(list(rows.values()))
     word_lists = words.matcher()
-    bodies = dict(db.session.execute(
-        db.select(Comment.id, Comment.body).where(Comment.id.in_(list(results)))
-    ).all()) if word_lists and results else {}
-    for comment_id, scored in results.items():
-        labels = scored.labels
-        band, note = words.adjust_band(policies.band(labels, policy),
-                                       bodies.get(comment_id, ""), using=word_lists)
-        owned = _release(
-            comment_id, token, scored_at=now, scorer_name=identity.name,
-            scorer_version=identity.version, score_error=None, next_score_at=None,
-            risk=policies.risk(labels, policy), band=band, policy_id=policy.id,
-        )
-        if not owned:
-            outcome.lost += 1
+    released, moves = [], {}
+    for comment_id, row in rows.items():
+        labels = results[comment_id].labels
+        band, note = words.adjust_band(policies.band(labels, policy), row.body or "",
+                                       using=word_lists)
+        released.append({"cid": comment_id, "risk": policies.risk(labels, policy),
+                         "band": band})
+        if row.state not in bandable:
+            outcome.kept += 1
             continue
-        store_score(comment_id, identity, scored, now, site_model_id)
-        comment = db.session.get(Comment, comment_id, populate_existing=True)
-        target = policies.state_for(band, policy, premoderate=_must_wait(comment))
-        try:
-            if comment.state not in bandable:
-                raise StateConflict(comment, comment.state, None)
-            moved = change_state(comment, target, allowed_from=bandable, policy=policy,
-                                 reason=f"{reason}:{band.value}", note=note)
-        except StateConflict:
-            outcome.kept += 1  # decided meanwhile (or not ours to re-band): keep that
-            continue
+        target = policies.state_for(band, policy, premoderate=comment_id in waits)
         outcome.banded += 1
-        outcome.moved += moved is not None
+        if target is not row.state:
+            moves.setdefault((row.state, target), []).append(
+                (comment_id, f"{reason}:{band.value}", note))
+    db.session.execute(
+        db.update(Comment.__table__)
+        .where(Comment.__table__.c.id == db.bindparam("cid"),
+               Comment.__table__.c.claim_token == token)
+        .values(claim_token=None, claim_expires_at=None, scored_at=now,
+                scorer_name=identity.name, scorer_version=identity.version, score_error=None,
+                next_score_at=None, risk=db.bindparam("risk"), band=db.bindparam("band"),
+                policy_id=policy.id),
+        released)
+    _store_scores({cid: results[cid] for cid in rows}, identity, now, site_model_id)
+    decisions = []
+    for (seen, target), items in moves.items():
+        notes = {cid: (why, note) for cid, why, note in items}
+        moved = set(db.session.execute(
+            db.update(Comment).where(Comment.id.in_(list(notes)), Comment.state == seen)
+            .values(state=target).returning(Comment.id)
+            .execution_options(synchronize_session=False)).scalars())
+        lost_race = len(notes) - len(moved)
+        outcome.banded -= lost_race
+        outcome.kept += lost_race
+        outcome.moved += len(moved)
+        decisions += [{"comment_id": cid, "policy_id": policy.id, "from_state": seen,
+                       "to_state": target, "reason": notes[cid][0], "note": notes[cid][1],
+                       "created_at": now} for cid in sorted(moved)]
+    if decisions:
+        db.session.execute(db.insert(Decision), decisions)
     db.session.flush()
+    db.session.expire_all()  # the ORM's copies of these comments are out of date now
     return outcome
 
 
-def _must_wait(comment: Comment) -> bool:
-    """Pre-moderated articles and held authors: a moderator sees every comment first."""
-    article = db.session.get(Article, comment.article_id)
-    if bool(article and article.premoderate) or authors.is_held(comment.author_key):
-        return True
-    # A sanction on the author's email or address holds them under any name.
-    return sanctions.strongest(comment.author_key, comment.author_email,
-                               comment.ip_hash) is not None
+def _must_wait_ids(rows) -> set[int]:
+    """Pre-moderated articles, held authors and sanctioned authors, for a whole batch in three
+    queries: a moderator sees every comment of theirs first."""
+    premoderated = set(db.session.execute(
+        db.select(Article.id).where(Article.id.in_({row.article_id for row in rows}),
+                                    Article.premoderate.is_(True))).scalars())
+    held = authors.held_keys({row.author_key for row in rows if row.author_key})
+    sanctioned = sanctions.for_comments(rows)
+    return {row.id for row in rows
+            if row.article_id in premoderated or row.author_key in held or row.id in sanctioned}
+
+
+def _store_scores(results: dict[int, ScoredText], identity: ScorerIdentity, now: datetime,
+                  site_model_id: int | None) -> None:
+    """One row per (comment, model, version), rescoring overwrites: existing rows read in one
+    query and updated, new ones inserted by one executemany (no per-row RETURNING)."""
+    existing = {score.comment_id: score for score in db.session.execute(
+        db.select(Score).where(Score.comment_id.in_(list(results)),
+                               Score.scorer_name == identity.name,
+                               Score.scorer_version == identity.version)).scalars()}
+    fresh = []
+    for comment_id, scored in results.items():
+        if comment_id in existing:
+            _fill(existing[comment_id], scored, now, site_model_id)
+        else:
+            fresh.append({"comment_id": comment_id, "scorer_name": identity.name,
+                          "scorer_version": identity.version,
+                          **_score_values(scored, now, site_model_id)})
+    db.session.flush()
+    if fresh:
+        db.session.execute(db.insert(Score.__table__), fresh)
 
 
 def retry_delay(attempts: int, base: float, cap: float) -> float:

@@ -239,15 +239,15 @@ def test_a_crash_while_storing_scores_rolls_back_the_whole_batch(ctx, monkeypatc
     ids = [make_comment(article, f"comment {n}").id for n in range(3)]
     db.session.commit()
     calls = []
-    real_store = pipeline.store_score
+    real_fill = pipeline._score_values  # one comment's score row
 
     def store_then_crash(*args, **kwargs):
         calls.append(args[0])
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real_store(*args, **kwargs)
+        return real_fill(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "store_score", store_then_crash)
+    monkeypatch.setattr(pipeline, "_score_values", store_then_crash)
     with pytest.raises(RuntimeError, match="disk full"):
         Worker(ctx).run_once()
     db.session.expire_all()
@@ -255,7 +255,7 @@ def test_a_crash_while_storing_scores_rolls_back_the_whole_batch(ctx, monkeypatc
     assert all(reload(i).state is CommentState.PENDING for i in ids)
     assert all(reload(i).claim_token is not None for i in ids)  # still leased, not lost
 
-    monkeypatch.setattr(pipeline, "store_score", real_store)
+    monkeypatch.setattr(pipeline, "_score_values", real_fill)
     later = utcnow() + timedelta(seconds=ctx.config["MODERATION_LEASE_SECONDS"] + 1)
     token, claimed = pipeline.claim_batch(10, 60, now=later)
     outcome = pipeline.apply_scores(token, {c.id: ScoredText({"toxicity": 0.01}) for c in claimed},
@@ -350,3 +350,35 @@ def test_loading_the_model_has_a_time_limit(ctx, scorer, monkeypatch):
     worker.load()
     assert time.monotonic() - started < 0.9
     assert "loading the model took longer than 0.2 s" in worker.last_error
+
+
+def test_a_batch_is_banded_in_a_handful_of_statements_whatever_its_size(app):
+    """Set-based: the statements for 10 comments and for 60 are the same few."""
+    from sqlalchemy import event
+
+    def statements(count):
+        with app.app_context():
+            article = make_article()
+            for n in range(count):
+                make_comment(article, f"comment {n} [toxicity=0.{n % 10}5]")
+            db.session.commit()
+            token, claimed = pipeline.claim_batch(count, 60)
+            db.session.commit()
+            seen = []
+
+            def counter(*args):
+                seen.append(args[2])
+
+            event.listen(db.engine, "before_cursor_execute", counter)
+            try:
+                outcome = pipeline.apply_scores(
+                    token, {c.id: ScoredText({"toxicity": (c.id % 10) / 10 + 0.05})
+                            for c in claimed}, IDENTITY)
+                db.session.commit()
+            finally:
+                event.remove(db.engine, "before_cursor_execute", counter)
+            assert outcome.banded == count
+            return len(seen)
+
+    small, large = statements(10), statements(60)  # the same mix of bands in each
+    assert small == large <= 14
