@@ -39,7 +39,8 @@ instance/config.py:
 run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	PORT=$(PORT) $(FLASK) supervise
+	# exec: the supervisor is make's own child, and stops if make is killed.
+	PORT=$(PORT) exec $(FLASK) supervise --stop-with-parent
 
 # Debian's Chromium for the browser tests and PostgreSQL server binaries for the
 # PostgreSQL half of the suite. Installed when missing (needs root, as in CI).

@@ -21,7 +21,10 @@ from moderation import supervisor
               help="Threads per web process (gthread).")
 @click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
               help="Scoring worker processes (0: run them elsewhere).")
-def supervise(host: str, port: int, web_processes: int, threads: int, workers: int) -> None:
+@click.option("--stop-with-parent", is_flag=True,
+              help="Stop everything when the process that started this one exits (make run).")
+def supervise(host: str, port: int, web_processes: int, threads: int, workers: int,
+              stop_with_parent: bool) -> None:
     """Serve with gunicorn and run scoring workers as separate processes, supervised: logs
     interleaved with a prefix, a crashed worker restarted, Ctrl-C stops everything."""
     if web_processes < 1 or threads < 1:
@@ -30,5 +33,5 @@ def supervise(host: str, port: int, web_processes: int, threads: int, workers: i
                f"{threads} threads and {workers} scoring worker{'s' if workers != 1 else ''} "
                "(Ctrl-C stops them all)")
     runner = supervisor.build(host, port, processes=web_processes, threads=threads,
-                              workers=workers)
+                              workers=workers, stop_with_parent=stop_with_parent)
     sys.exit(runner.run())

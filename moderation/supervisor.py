@@ -55,8 +55,10 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], *, out=None):
+    def __init__(self, children: list[Child], *, out=None, stop_with_parent: bool = False):
         self.children = children
+        # make run: if make itself is killed, do not leave the server running as an orphan.
+        self.parent = os.getppid() if stop_with_parent else None
         self.out = out or sys.stdout
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -95,6 +97,9 @@ class Supervisor:
             self.start(child)
         code = 0
         while not self.stopping.wait(0.2):
+            if self.parent is not None and os.getppid() != self.parent:
+                self.say("run", "the process that started this one is gone: stopping")
+                break
             for child in self.children:
                 if child.process is None:
                     if time.monotonic() >= child.next_start:
@@ -147,8 +152,9 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         pass
 
 
-def build(host: str, port: int, *, processes: int, threads: int, workers: int) -> Supervisor:
+def build(host: str, port: int, *, processes: int, threads: int, workers: int,
+          stop_with_parent: bool = False) -> Supervisor:
     children = [Child("web", web_command(host, port, processes, threads), restart=False)]
     children += [Child(f"worker{n + 1}" if workers > 1 else "worker", worker_command(),
                        restart=True) for n in range(workers)]
-    return Supervisor(children)
+    return Supervisor(children, stop_with_parent=stop_with_parent)

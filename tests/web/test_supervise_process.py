@@ -112,3 +112,47 @@ def test_supervise_serves_with_gunicorn_restarts_a_dead_worker_and_stops_on_ctrl
     web, second_worker = pids("web")[0], pids("worker")[-1]
     wait_for(lambda: not alive(web) and not alive(second_worker), "the children gone", output)
     assert any("stopping web, worker" in line for line in output)
+
+
+PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen(sys.argv[1:])
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_with_stop_with_parent_the_server_stops_when_its_parent_is_killed(instance):
+    """make run: killing make must not leave gunicorn and the worker running as orphans."""
+    import sys
+
+    env = instance["env"]
+    assert run(["db", "upgrade"], env).returncode == 0
+    port = free_port()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, *FLASK, "supervise", "--port", str(port),
+         "--web-processes", "1", "--threads", "2", "--workers", "1", "--stop-with-parent"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    supervisor_pid = int(parent.stdout.readline())
+    output: list[str] = []
+    try:
+        wait_for(lambda: health(port) is not None, "the server answering", output)
+        children = [int(pid) for pid in subprocess.run(
+            ["pgrep", "-P", str(supervisor_pid)], capture_output=True, text=True
+        ).stdout.split()]
+        assert len(children) == 2  # gunicorn and the worker
+    finally:
+        parent.kill()
+        parent.wait(10)
+    wait_for(lambda: not alive(supervisor_pid) or _zombie(supervisor_pid),
+             "the supervisor gone", output, timeout=60)
+    wait_for(lambda: not any(alive(pid) and not _zombie(pid) for pid in children),
+             "its children gone", output, timeout=60)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
