@@ -66,7 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_scorer(app)
     security.register(app)  # before the blueprints: it adds the <id:...> URL converter
-    compression.register(app)  # after_request hooks run last-registered first: this last
+    compression.register(app)  # gzip the body; hooks that only set headers may run after
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)

@@ -15,12 +15,15 @@ LEVEL = 5  # most of level 9's saving at a fraction of its CPU
 
 
 def _accepts_gzip() -> bool:
-    return "gzip" in request.accept_encodings
+    return request.accept_encodings["gzip"] > 0  # "gzip;q=0" is a refusal
 
 
 def compress(response):
+    if response.mimetype in TYPES:
+        response.vary.add("Accept-Encoding")  # 304s and plain answers too: caches must know
     if (response.status_code != 200 or response.mimetype not in TYPES
-            or "Content-Encoding" in response.headers or not _accepts_gzip()):
+            or "Content-Encoding" in response.headers or not _accepts_gzip()
+            or "Range" in request.headers):  # a range is of the plain bytes
         return response
     if response.direct_passthrough:  # a static file: small, read it once
         if request.endpoint != "static":
@@ -33,7 +36,7 @@ def compress(response):
         return response
     response.set_data(gzip.compress(data, compresslevel=LEVEL))
     response.headers["Content-Encoding"] = "gzip"
-    response.vary.add("Accept-Encoding")
+    response.headers.pop("Accept-Ranges", None)  # ranges of the gzip would not resume
     etag, _ = response.get_etag()
     if etag:  # the same content in another encoding: equal only weakly (RFC 9110 8.8.3)
         response.set_etag(etag, weak=True)

@@ -8,6 +8,7 @@ single upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) on SQLite and Pos
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 import sqlalchemy as sa
@@ -17,6 +18,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from moderation.models.limits import rate_limits as table
 
 SWEEP_CHANCE = 0.01  # now and then an increment also deletes windows long over
+_engines: dict[str, sa.Engine] = {}  # one per database, however many apps are made
+_engines_lock = threading.Lock()
+
+
+def _engine(url: str) -> sa.Engine:
+    with _engines_lock:
+        if url not in _engines:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                from moderation.extensions import configure_engine
+
+                configure_engine(engine)
+            _engines[url] = engine
+        return _engines[url]
 
 
 class DatabaseStorage(Storage):
@@ -27,11 +42,7 @@ class DatabaseStorage(Storage):
         url = options.get("url")
         if not url:
             raise ValueError("database:// rate limits need the database URL (set by the app)")
-        self.engine = sa.create_engine(str(url), pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
-            from moderation.extensions import configure_engine
-
-            configure_engine(self.engine)
+        self.engine = _engine(str(url))
         self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" \
             else sqlite.insert
 
@@ -51,7 +62,8 @@ class DatabaseStorage(Storage):
         ).returning(table.c.count)
         with self.engine.begin() as connection:
             count = connection.execute(statement).scalar_one()
-            if random.random() < SWEEP_CHANCE:
+        if random.random() < SWEEP_CHANCE:  # its own short transaction, after ours
+            with self.engine.begin() as connection:
                 connection.execute(sa.delete(table).where(table.c.expires_at < now - 3600))
         return int(count)
 
@@ -67,7 +79,8 @@ class DatabaseStorage(Storage):
         with self.engine.connect() as connection:
             expires = connection.execute(
                 sa.select(table.c.expires_at).where(table.c.key == key)).scalar_one_or_none()
-        return float(expires) if expires is not None else time.time()
+        now = time.time()
+        return max(float(expires), now) if expires is not None else now
 
     def check(self) -> bool:
         try:

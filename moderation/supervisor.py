@@ -66,18 +66,27 @@ class Supervisor:
 
     def say(self, name: str, line: str) -> None:
         with self.lock:
-            self.out.write(f"{name:<{self.width}} | {line.rstrip()}\n")
-            self.out.flush()
+            try:
+                self.out.write(f"{name:<{self.width}} | {line.rstrip()}\n")
+                self.out.flush()
+            except (OSError, ValueError):
+                pass  # our own output is gone (a closed terminal): keep supervising
 
     def _pipe(self, child: Child, stream) -> None:
+        """Drain the child's output to the end whatever it holds: a child whose pipe is not
+        read blocks on its next write."""
         for line in iter(stream.readline, ""):
-            self.say(child.name, line)
+            try:
+                self.say(child.name, line)
+            except (OSError, ValueError):
+                pass  # our own output is gone (closed terminal): keep draining
         stream.close()
 
     def start(self, child: Child) -> None:
         child.process = subprocess.Popen(
             child.command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, text=True, bufsize=1, start_new_session=True,
+            stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1,
+            start_new_session=True,
             env=dict(os.environ, PYTHONUNBUFFERED="1"))
         child.started = time.monotonic()
         reader = threading.Thread(target=self._pipe, args=(child, child.process.stdout),
@@ -91,8 +100,14 @@ class Supervisor:
 
     def run(self) -> int:
         """Until the web server exits or we are told to stop; returns the exit code."""
-        signal.signal(signal.SIGINT, self._stop)
-        signal.signal(signal.SIGTERM, self._stop)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(signum, self._stop)
+        try:
+            return self._loop()
+        finally:  # whatever happened here, no child is left running
+            self.shutdown()
+
+    def _loop(self) -> int:
         for child in self.children:
             self.start(child)
         code = 0
@@ -110,21 +125,24 @@ class Supervisor:
                     continue
                 if not child.restart:
                     self.say("run", f"{child.name} exited with code {status}: stopping")
-                    code = status or 1
+                    code = 128 - status if status < 0 else (status or 1)  # killed: 128 + n
                     self.stopping.set()
                     break
                 ran = time.monotonic() - child.started
+                # 0 s after a long run; 1, 2, 4 … 30 s while it keeps dying young.
+                delay = 0.0 if ran >= STEADY_SECONDS else child.backoff
                 child.backoff = 1.0 if ran >= STEADY_SECONDS else min(child.backoff * 2,
                                                                          MAX_BACKOFF)
-                delay = 0.0 if ran >= STEADY_SECONDS else child.backoff / 2
                 self.say("run", f"{child.name} exited with code {status}; starting it again"
                                 + (f" in {delay:g} s" if delay else ""))
                 child.process = None
                 child.next_start = time.monotonic() + delay
-        self.shutdown()
         return code
 
     def shutdown(self) -> None:
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
         live = [child for child in self.children
                 if child.process is not None and child.process.poll() is None]
         if live:

@@ -164,64 +164,65 @@ def apply_scores(
     `bandable` state, move them to their band under the active policy. Only comments whose
     claim is still `token`'s are touched.
 
-    Set-based: a handful of statements per batch whatever its size (the batch's rows, who
-    must wait, existing scores, one executemany to release the claims, one conditional
-    UPDATE … RETURNING per (from, to) pair of states, one insert of the audit rows). Each
-    state move is still a compare-and-swap on the state read, so a moderator's decision made
-    meanwhile is kept, never overwritten."""
+    Set-based: a handful of statements per batch whatever its size. The first releases our
+    claims and returns exactly the rows that were still ours (atomic: a worker that took an
+    expired lease meanwhile keeps its comments); each state move is a compare-and-swap
+    (`UPDATE … WHERE state = :seen RETURNING id` per (from, to) pair), so a moderator's
+    decision made meanwhile is kept, never overwritten; the audit rows go in one insert."""
     now = now or utcnow()
     outcome = BatchOutcome()
     if not results:
         return outcome
     policy = policies.active_policy()
+    table = Comment.__table__
     rows = {row.id: row for row in db.session.execute(
-        db.select(Comment.id, Comment.state, Comment.body, Comment.article_id,
-                  Comment.author_key, Comment.author_email, Comment.ip_hash)
-        .where(Comment.id.in_(list(results)), Comment.claim_token == token)).all()}
+        db.update(table)
+        .where(table.c.id.in_(list(results)), table.c.claim_token == token)
+        .values(claim_token=None, claim_expires_at=None, scored_at=now,
+                scorer_name=identity.name, scorer_version=identity.version, score_error=None,
+                next_score_at=None, policy_id=policy.id)
+        .returning(table.c.id, table.c.state, table.c.body, table.c.article_id,
+                   table.c.author_key, table.c.author_email, table.c.ip_hash)).all()}
     outcome.lost = len(results) - len(rows)
     if not rows:
         return outcome
     waits = _must_wait_ids(list(rows.values()))
     word_lists = words.matcher()
-    released, moves = [], {}
+    banded, moves = [], {}
     for comment_id, row in rows.items():
         labels = results[comment_id].labels
         band, note = words.adjust_band(policies.band(labels, policy), row.body or "",
                                        using=word_lists)
-        released.append({"cid": comment_id, "risk": policies.risk(labels, policy),
-                         "band": band})
-        if row.state not in bandable:
+        banded.append({"cid": comment_id, "risk": policies.risk(labels, policy),
+                       "band": band})
+        state = CommentState(row.state) if not isinstance(row.state, CommentState) \
+            else row.state
+        if state not in bandable:
             outcome.kept += 1
             continue
         target = policies.state_for(band, policy, premoderate=comment_id in waits)
-        outcome.banded += 1
-        if target is not row.state:
-            moves.setdefault((row.state, target), []).append(
-                (comment_id, f"{reason}:{band.value}", note))
+        moves.setdefault((state, target), []).append((comment_id, f"{reason}:{band.value}",
+                                                      note))
     db.session.execute(
-        db.update(Comment.__table__)
-        .where(Comment.__table__.c.id == db.bindparam("cid"),
-               Comment.__table__.c.claim_token == token)
-        .values(claim_token=None, claim_expires_at=None, scored_at=now,
-                scorer_name=identity.name, scorer_version=identity.version, score_error=None,
-                next_score_at=None, risk=db.bindparam("risk"), band=db.bindparam("band"),
-                policy_id=policy.id),
-        released)
+        db.update(table).where(table.c.id == db.bindparam("cid"))
+        .values(risk=db.bindparam("risk"), band=db.bindparam("band")),
+        banded)
     _store_scores({cid: results[cid] for cid in rows}, identity, now, site_model_id)
     decisions = []
     for (seen, target), items in moves.items():
         notes = {cid: (why, note) for cid, why, note in items}
-        moved = set(db.session.execute(
-            db.update(Comment).where(Comment.id.in_(list(notes)), Comment.state == seen)
-            .values(state=target).returning(Comment.id)
-            .execution_options(synchronize_session=False)).scalars())
-        lost_race = len(notes) - len(moved)
-        outcome.banded -= lost_race
-        outcome.kept += lost_race
-        outcome.moved += len(moved)
+        # Staying put is checked too: a moderator may have decided it since we read it.
+        held = set(db.session.execute(
+            db.update(table).where(table.c.id.in_(list(notes)), table.c.state == seen)
+            .values(state=target).returning(table.c.id)).scalars())
+        outcome.banded += len(held)
+        outcome.kept += len(notes) - len(held)
+        if target is seen:
+            continue
+        outcome.moved += len(held)
         decisions += [{"comment_id": cid, "policy_id": policy.id, "from_state": seen,
                        "to_state": target, "reason": notes[cid][0], "note": notes[cid][1],
-                       "created_at": now} for cid in sorted(moved)]
+                       "created_at": now} for cid in sorted(held)]
     if decisions:
         db.session.execute(db.insert(Decision), decisions)
     db.session.flush()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from moderation.extensions import db
-from moderation.models import Comment, CommentState, Decision, Role, utcnow
+from moderation.models import Comment, CommentState, Decision, Role, Score, utcnow
 from moderation.scoring import ScoredText, ScorerIdentity
 from moderation.services import pipeline
 from moderation.services.decide import decide
@@ -382,3 +382,27 @@ def test_a_batch_is_banded_in_a_handful_of_statements_whatever_its_size(app):
 
     small, large = statements(10), statements(60)  # the same mix of bands in each
     assert small == large <= 14
+
+
+def test_a_result_for_claims_another_worker_took_over_is_refused_whole(ctx):
+    """Worker A's lease ran out and B claimed the comments: A's late results touch nothing
+    (the release that checks the claim is the first write), B's are stored once."""
+    article = make_article()
+    ids = [make_comment(article, f"comment {n}").id for n in range(3)]
+    db.session.commit()
+    token_a, _ = pipeline.claim_batch(10, 60)
+    db.session.commit()
+    later = utcnow() + timedelta(seconds=61)
+    token_b, claimed = pipeline.claim_batch(10, 60, now=later)
+    db.session.commit()
+    assert len(claimed) == 3
+    late = pipeline.apply_scores(token_a, {i: ScoredText({"toxicity": 0.99}) for i in ids},
+                                 IDENTITY)
+    db.session.commit()
+    assert (late.lost, late.banded, late.kept) == (3, 0, 0)
+    assert db.session.execute(db.select(db.func.count()).select_from(Score)).scalar() == 0
+    fresh = pipeline.apply_scores(token_b, {i: ScoredText({"toxicity": 0.01}) for i in ids},
+                                  IDENTITY)
+    db.session.commit()
+    assert fresh.banded == 3 and all(len(decisions_for(i)) == 1 for i in ids)
+    assert all(reload(i).state is CommentState.APPROVED for i in ids)

@@ -58,3 +58,19 @@ def test_a_conditional_request_for_a_static_file_is_still_a_304(client):
                        headers={**GZIP, "If-None-Match": first.headers["ETag"]})
     assert first.status_code == 200 and again.status_code == 304
     assert again.data == b""
+
+
+def test_a_refused_gzip_a_range_and_a_304_get_plain_bytes_and_vary(client):
+    refused = client.get("/static/site.css", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+    assert "Accept-Encoding" in refused.headers["Vary"]
+    packed = client.get("/static/site.css", headers=GZIP)
+    assert "Accept-Ranges" not in packed.headers
+    part = client.get("/static/site.css", headers={**GZIP, "Range": "bytes=0-9"})
+    assert part.status_code == 206 and "Content-Encoding" not in part.headers
+    assert part.data == refused.data[:10]
+    again = client.get("/static/site.css",
+                       headers={**GZIP, "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304 and "Accept-Encoding" in again.headers["Vary"]
+    for response in (refused, packed, part, again):
+        response.close()

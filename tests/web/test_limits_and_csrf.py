@@ -134,3 +134,24 @@ def test_the_limit_holds_across_processes_through_the_database(app, client, arti
         "author_name": "Flo", "body": f"from this process {n}"}).status_code for n in range(2)]
     assert statuses == [303, 429]
     assert count(app) == 3
+
+
+def test_the_database_store_counts_a_window_and_starts_a_new_one(app):
+    import time
+
+    from moderation.ratelimit_store import DatabaseStorage
+
+    store = DatabaseStorage("database://", url=app.config["SQLALCHEMY_DATABASE_URI"])
+    assert store.check()
+    assert [store.incr("k", 60) for _ in range(3)] == [1, 2, 3]
+    assert store.get("k") == 3 and store.get("other") == 0
+    assert time.time() < store.get_expiry("k") <= time.time() + 60
+    assert store.incr("gone", 1) == 1
+    deadline = time.time() + 30
+    while store.get("gone") and time.time() < deadline:  # its one-second window ends
+        time.sleep(0.05)
+    assert store.get("gone") == 0
+    assert store.get_expiry("gone") >= time.time() - 0.01  # never a time in the past
+    assert store.incr("gone", 60) == 1  # a new window, counted from 1
+    store.clear("k")
+    assert store.get("k") == 0

@@ -260,3 +260,20 @@ def test_a_post_repeated_after_the_replay_window_is_a_new_comment(app, client, a
         db.session.commit()
     post(client, article, body="Worth saying twice.")
     assert [c.body for c in comments(app)].count("Worth saying twice.") == 2
+
+
+def test_without_an_address_two_readers_with_the_same_words_are_two_comments(app, article):
+    """No address (a unix-socket server): the replay check cannot tell readers apart, so it
+    stands aside rather than merge them."""
+    from moderation.models import Article
+    from moderation.services import submit
+
+    with app.app_context():
+        story = db.session.execute(db.select(Article).where(Article.slug == article)
+                                   ).scalar_one()
+        first = submit.submit_comment(story, author_name="Sam", author_email=None,
+                                      body="Agreed.", ip_hash=None)
+        second = submit.submit_comment(story, author_name="Sam", author_email=None,
+                                       body="Agreed.", ip_hash=None)
+        db.session.commit()
+        assert first.id != second.id

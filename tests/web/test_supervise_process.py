@@ -156,3 +156,29 @@ def _zombie(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_a_hang_up_stops_the_server_and_its_children(instance):
+    """A closed terminal (SIGHUP) must not leave gunicorn holding the port."""
+    env = instance["env"]
+    assert run(["db", "upgrade"], env).returncode == 0
+    port = free_port()
+    server = subprocess.Popen(FLASK + ["supervise", "--port", str(port), "--web-processes", "1",
+                                       "--threads", "2"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(iter(server.stdout.readline, "")),
+                     daemon=True).start()
+    try:
+        wait_for(lambda: health(port) is not None, "the server answering", output)
+        children = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", "".join(output))]
+        assert len(children) == 2
+        server.send_signal(signal.SIGHUP)
+        server.wait(60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    wait_for(lambda: not any(alive(pid) and not _zombie(pid) for pid in children),
+             "the children gone", output, timeout=60)
+    assert health(port) is None
