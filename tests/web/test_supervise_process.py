@@ -19,6 +19,17 @@ from tests.web.test_serve_process import FLASK, free_port, get_json, run
 instance = serving.instance  # the same instance folder fixture
 
 
+def supervise(env, port, *options) -> tuple[subprocess.Popen, list[str]]:
+    """`flask supervise` on `port`, its output collected line by line as it comes."""
+    server = subprocess.Popen(FLASK + ["supervise", "--port", str(port), *options],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(iter(server.stdout.readline, "")),
+                     daemon=True).start()
+    return server, output
+
+
 def wait_for(condition, what, output, timeout=180):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -71,14 +82,7 @@ def test_supervise_serves_with_gunicorn_restarts_a_dead_worker_and_stops_on_ctrl
     seeded = run(["seed-demo"], env)
     assert seeded.returncode == 0, seeded.stderr
     port = free_port()
-    server = subprocess.Popen(FLASK + ["supervise", "--port", str(port), "--web-processes", "2",
-                                       "--threads", "2"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(iter(server.stdout.readline, "")),
-                              daemon=True)
-    reader.start()
+    server, output = supervise(env, port, "--web-processes", "2", "--threads", "2")
 
     def pids(name):
         return [int(pid) for pid in re.findall(rf"started {name} \(pid (\d+)\)",
@@ -163,13 +167,7 @@ def test_a_hang_up_stops_the_server_and_its_children(instance):
     env = instance["env"]
     assert run(["db", "upgrade"], env).returncode == 0
     port = free_port()
-    server = subprocess.Popen(FLASK + ["supervise", "--port", str(port), "--web-processes", "1",
-                                       "--threads", "2"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    output: list[str] = []
-    threading.Thread(target=lambda: output.extend(iter(server.stdout.readline, "")),
-                     daemon=True).start()
+    server, output = supervise(env, port, "--web-processes", "1", "--threads", "2")
     try:
         wait_for(lambda: health(port) is not None, "the server answering", output)
         children = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", "".join(output))]
