@@ -186,7 +186,7 @@ def apply_scores(
     outcome.lost = len(results) - len(rows)
     if not rows:
         return outcome
-    waits = _must_wait_ids(list(rows.values()))
+    waits = must_wait_ids(list(rows.values()))
     word_lists = words.matcher()
     banded, moves = [], {}
     for comment_id, row in rows.items():
@@ -230,9 +230,11 @@ def apply_scores(
     return outcome
 
 
-def _must_wait_ids(rows) -> set[int]:
+def must_wait_ids(rows) -> set[int]:
     """Pre-moderated articles, held authors and sanctioned authors, for a whole batch in three
-    queries: a moderator sees every comment of theirs first."""
+    queries: a moderator sees every comment of theirs first. `rows` need id, article_id,
+    author_key, author_email and ip_hash (comments or result rows). The worker and re-banding
+    both ask here."""
     premoderated = set(db.session.execute(
         db.select(Article.id).where(Article.id.in_({row.article_id for row in rows}),
                                     Article.premoderate.is_(True))).scalars())

@@ -12,15 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from moderation.extensions import db
 from moderation.models import (
     LABELS,
-    Article,
-    Band,
     Comment,
     CommentState,
     Policy,
     Score,
     User,
 )
-from moderation.services import authors, words
+from moderation.services import pipeline, words
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
 from moderation.wordmatch import Matcher
@@ -223,18 +221,20 @@ def reband_batch(policy: Policy, outcome: RebandOutcome, *, after_id: int, limit
     if not rows:
         return None
     site_model = policies.active_site_model_id()
+    waits = pipeline.must_wait_ids([comment for comment, _ in rows])
     for comment, score in rows:
         outcome.considered += 1
         labels = policies.counted_labels(score.labels, score.site_model_id, site_model)
-        outcome.moved += _reband_one(comment, labels, policy, outcome, word_lists)
+        outcome.moved += _reband_one(comment, labels, policy, outcome, word_lists,
+                                     must_wait=comment.id in waits)
     db.session.flush()
     return rows[-1][0].id
 
 
 def _reband_one(comment: Comment, labels: dict[str, float], policy: Policy,
-                outcome: RebandOutcome, word_lists: Matcher) -> bool:
+                outcome: RebandOutcome, word_lists: Matcher, *, must_wait: bool) -> bool:
     band, note = words.adjust_band(policies.band(labels, policy), comment.body, using=word_lists)
-    target = policies.state_for(band, policy, premoderate=_must_wait(comment, band))
+    target = policies.state_for(band, policy, premoderate=must_wait)
     moved = False
     if target is not comment.state:
         try:
@@ -256,13 +256,6 @@ def _reband_one(comment: Comment, labels: dict[str, float], policy: Policy,
     if not still_waiting:
         outcome.conflicts += 1
     return moved
-
-
-def _must_wait(comment: Comment, band: Band) -> bool:
-    if band is not Band.APPROVE:
-        return False
-    article = db.session.get(Article, comment.article_id)
-    return bool(article and article.premoderate) or authors.is_held(comment.author_key)
 
 
 def waiting_count() -> int:

@@ -63,3 +63,24 @@ def test_a_comment_decided_during_re_banding_keeps_its_state_and_band(ctx, monke
     db.session.expire_all()
     assert comment.state is CommentState.APPROVED
     assert comment.band is Band.QUEUE and comment.policy_id is None
+
+
+def test_re_banding_keeps_a_sanctioned_author_s_comment_for_a_moderator(ctx):
+    """The same "who must wait" as the worker: an author held by email (under any name)
+    is not approved by a more lenient policy."""
+    from moderation.services import sanctions
+
+    admin = make_user("ada", role=Role.ADMIN)
+    held, free = waiting_comment(0.3), waiting_comment(0.3)
+    held.author_email = "troll@example.org"
+    db.session.flush()
+    sanctions.create(held, admin, "hold", ["email"])
+    thresholds = policies.default_thresholds()
+    thresholds["toxicity"]["approve"] = 0.5  # 0.3 is in the approve band now
+    lenient = policy_versions.save(thresholds, "hold", note="lenient", actor=admin)
+
+    policy_versions.reband_waiting(lenient)
+
+    db.session.expire_all()
+    assert free.state is CommentState.APPROVED
+    assert held.state is CommentState.QUEUED
