@@ -3,7 +3,6 @@ everywhere), two-step sign-in setup, and the password strength meter."""
 
 from flask import (
     abort,
-    current_app,
     flash,
     g,
     jsonify,
@@ -29,18 +28,14 @@ OPEN_DURING_SETUP = frozenset({"account.two_step", "account.password", "account.
                                "auth.logout", "static"})
 
 
-def two_step_required(user) -> bool:
-    return bool(user.is_admin and current_app.config["MODERATION_ADMIN_TOTP_REQUIRED"]
-                and not user.has_totp)
-
-
 @bp.before_app_request
 def two_step_first():
     if request.endpoint is None or request.endpoint in OPEN_DURING_SETUP:
         return None
     if request.blueprint == "api" and "Authorization" in request.headers:
         return None
-    if not current_user.is_authenticated or not two_step_required(current_user):
+    if not current_user.is_authenticated or not totp.required(current_user) \
+            or current_user.has_totp:
         return None
     if current_user.must_change_password:
         return None  # the password first (account.routes sends them there)
@@ -124,8 +119,7 @@ def two_step():
         return render_template("account/two_step.html", enabled=True,
                                form=TwoStepDisableForm(),
                                recovery_left=totp.recovery_left(user),
-                               required=user.is_admin and current_app.config[
-                                   "MODERATION_ADMIN_TOTP_REQUIRED"])
+                               required=totp.required(user))
     secret = session.get(SETUP_KEY)
     if not isinstance(secret, str) or len(secret) != 32:
         secret = session[SETUP_KEY] = totp.new_secret()
@@ -152,7 +146,7 @@ def two_step():
     uri = totp.setup_uri(user, secret)
     return render_template("account/two_step.html", enabled=False, form=form, secret=secret,
                            qr=totp.qr_svg(uri), uri=uri,
-                           required=two_step_required(user)), status
+                           required=totp.required(user)), status
 
 
 @bp.post("/two-step/recovery-codes")
@@ -175,7 +169,7 @@ def two_step_off():
     user = current_user._get_current_object()
     if not TwoStepDisableForm().validate_on_submit():
         abort(400, "This form has expired. Reload the page and try again; nothing was changed.")
-    if user.is_admin and current_app.config["MODERATION_ADMIN_TOTP_REQUIRED"]:
+    if totp.required(user):
         abort(403, "Admins must keep two-step sign-in on here. Nothing was changed.")
     totp.disable(user)
     security_log.record("totp.disabled", user)

@@ -18,8 +18,8 @@ from moderation.models import (
     Score,
     User,
 )
-from moderation.services import pipeline, words
 from moderation.services import policy as policies
+from moderation.services import words
 from moderation.services.lifecycle import StateConflict, change_state
 from moderation.wordmatch import Matcher
 
@@ -221,7 +221,9 @@ def reband_batch(policy: Policy, outcome: RebandOutcome, *, after_id: int, limit
     if not rows:
         return None
     site_model = policies.active_site_model_id()
-    waits = pipeline.must_wait_ids([comment for comment, _ in rows])
+    from moderation.services.pipeline import must_wait_ids  # pipeline → site_evidence → here
+
+    waits = must_wait_ids([comment for comment, _ in rows])
     for comment, score in rows:
         outcome.considered += 1
         labels = policies.counted_labels(score.labels, score.site_model_id, site_model)

@@ -33,7 +33,8 @@ KINDS = {
 PAGE = 200
 
 
-def _ip_hash() -> str | None:
+def client_ip_hash() -> str | None:
+    """The keyed hash of this request's address (None outside a request)."""
     if not has_request_context():
         return None
     from moderation.services.submit import hash_ip
@@ -49,7 +50,7 @@ def record(kind: str, user: User | None = None, *, username: str | None = None,
     event = SecurityEvent(
         kind=kind, user_id=user.id if user else None,
         username=(username if username is not None else user.username if user else "")[:80],
-        actor_id=actor.id if actor else None, ip_hash=_ip_hash(), created_at=utcnow(),
+        actor_id=actor.id if actor else None, ip_hash=client_ip_hash(), created_at=utcnow(),
         device=device,
         detail={key: value for key, value in detail.items() if value is not None} or None)
     db.session.add(event)

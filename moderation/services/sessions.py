@@ -63,10 +63,9 @@ def remember_for() -> timedelta:
 
 
 def _client() -> tuple[str | None, str]:
-    from moderation.services.submit import hash_ip
+    from moderation.services.security_log import client_ip_hash
 
-    agent = (request.headers.get("User-Agent") or "")[:200]
-    return hash_ip(request.remote_addr, current_app.config["SECRET_KEY"]), agent
+    return client_ip_hash(), (request.headers.get("User-Agent") or "")[:200]
 
 
 def start(user: User, *, remember: bool = False) -> StaffSession:

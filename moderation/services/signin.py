@@ -16,7 +16,6 @@ success after): parallel guesses see each other at once, not a scrypt check late
 from __future__ import annotations
 
 import math
-import unicodedata
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -40,7 +39,7 @@ class Throttled(Exception):
 
 
 def normalise(username: str) -> str:
-    return unicodedata.normalize("NFKC", (username or "").strip())[:80]
+    return users.normalise_username(username)[:80]
 
 
 def wait_seconds(username: str, now: datetime | None = None, device: str | None = None) -> int:

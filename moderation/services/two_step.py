@@ -31,6 +31,12 @@ class TwoStepError(ValueError):
     pass
 
 
+def required(user: User) -> bool:
+    """Must this user set up two-step sign-in before anything else? Admins, by default
+    (MODERATION_ADMIN_TOTP_REQUIRED)."""
+    return bool(user.is_admin and current_app.config["MODERATION_ADMIN_TOTP_REQUIRED"])
+
+
 def new_secret() -> str:
     return pyotp.random_base32()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -27,7 +26,7 @@ class UserError(ValueError):
 
 def normalise_username(username: str) -> str:
     """NFKC, trimmed: "ａｄｍｉｎ" and "admin" are one name."""
-    return unicodedata.normalize("NFKC", (username or "").strip())
+    return names.normalise(username)
 
 
 def find_user(username: str) -> User | None:

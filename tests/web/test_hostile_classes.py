@@ -123,7 +123,12 @@ def test_undecodable_bytes_in_a_form_are_a_400_and_nothing_is_stored(app, client
 @pytest.mark.parametrize("path", ["/api/v1/comments/４", "/api/v1/comments/٣",
                                   "/comments/４"])
 def test_digits_from_other_scripts_are_not_ids(moderator_client, story, path):
-    assert moderator_client.get(path).status_code == 404
+    # "４" and "٣" are the numbers 4 and 3 to Python's int(); the ASCII ids exist here.
+    assert moderator_client.get(f"/api/v1/comments/{story[2]}").status_code == 200
+    assert story[2] == 3
+    refused = moderator_client.get(path)
+    assert refused.status_code == 404
+    assert b"waiting" not in refused.data  # no comment's text
 
 
 @pytest.mark.parametrize("base", [None, "", "one", "１", "-1"])
