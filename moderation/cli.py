@@ -22,10 +22,12 @@ def register(app: Flask) -> None:
     from moderation.cli_accounts import reset_two_step
     from moderation.cli_model import model_cli
     from moderation.cli_policy import policy_cli
+    from moderation.cli_queue import queue_counts_command
     from moderation.cli_supervise import supervise
 
     for command in (create_user, seed_demo, worker, score, rescore, serve, import_decisions,
-                    evaluate, policy_cli, model_cli, reset_two_step, supervise):
+                    evaluate, policy_cli, model_cli, reset_two_step, supervise,
+                    queue_counts_command):
         app.cli.add_command(command)
 
 

@@ -20,10 +20,11 @@ from flask import Flask
 from moderation.extensions import db
 from moderation.models import WorkerHeartbeat, utcnow
 from moderation.scoring import ScoredText, Scorer
-from moderation.services import examples, pipeline, site_models
+from moderation.services import examples, pipeline, queue_counts, site_models
 from moderation.services.scorer import scorer_choice
 
 log = logging.getLogger(__name__)
+FOLD_EVERY_SECONDS = 1.0
 
 
 class ScoringTimeout(Exception):
@@ -80,6 +81,7 @@ class Worker:
         self.retrain_every = int(config["MODERATION_SITE_MODEL_RETRAIN_EVERY"])
         self.retrain_check_seconds = float(config["MODERATION_SITE_MODEL_CHECK_SECONDS"])
         self._next_retrain_check = 0.0
+        self._next_fold = 0.0
         self._warning: str | None = None  # this batch went through, but something was skipped
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
         # A scorer call that timed out still runs (and holds the model's lock): no new batch
@@ -216,6 +218,7 @@ class Worker:
                 claimed = 0
                 stop.wait(self.poll_seconds * 5)
             self.heartbeat()
+            self.fold_counts_if_due()
             self.retrain_if_due()
             batches += 1
             if max_batches is not None and batches >= max_batches:
@@ -241,6 +244,22 @@ class Worker:
             except Exception:  # e.g. two workers training at once: one wins, try later
                 db.session.rollback()
                 log.exception("retraining the site model failed")
+            finally:
+                db.session.remove()
+
+    def fold_counts_if_due(self) -> None:
+        """Fold the queue's band-count changes into their totals, about once a second, so
+        reading the counts stays a few rows (services/queue_counts)."""
+        if time.monotonic() < self._next_fold:
+            return
+        self._next_fold = time.monotonic() + FOLD_EVERY_SECONDS
+        with self.app.app_context():
+            try:
+                queue_counts.fold()
+                db.session.commit()
+            except Exception:  # the changes stay and the next fold takes them
+                db.session.rollback()
+                log.exception("could not fold the queue counts")
             finally:
                 db.session.remove()
 

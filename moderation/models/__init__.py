@@ -11,6 +11,7 @@ from moderation.models.base import (
     utcnow,
 )
 from moderation.models.content import Article, Comment, Score
+from moderation.models.counts import queue_count_changes, queue_counts
 from moderation.models.decisions import (
     AdminEvent,
     AuthorHold,
@@ -37,5 +38,5 @@ __all__ = [
     "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
     "ExampleVector", "ImportBatch", "Policy", "Report", "Role", "Sanction", "Score",
     "SecurityEvent", "SemanticExample", "SiteModel", "StaffSession", "User", "WordRule",
-    "WorkerHeartbeat", "rate_limits", "utcnow",
+    "WorkerHeartbeat", "queue_count_changes", "queue_counts", "rate_limits", "utcnow",
 ]
