@@ -11,6 +11,7 @@ import random
 import threading
 import time
 
+import flask
 import sqlalchemy as sa
 from limits.storage import Storage
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +33,20 @@ def _engine(url: str) -> sa.Engine:
                 configure_engine(engine)
             _engines[url] = engine
         return _engines[url]
+
+
+def _remember(key: str, count: int, expires_at: float) -> None:
+    """Keep what this request's increment returned: the rate-limit headers then read it back
+    instead of asking the database twice more (Flask-Limiter asks for the count and the
+    window's end after every hit)."""
+    if flask.has_request_context():
+        flask.g.setdefault("_rate_windows", {})[key] = (int(count), float(expires_at))
+
+
+def _seen(key: str) -> tuple[int, float] | None:
+    if not flask.has_request_context():
+        return None
+    return flask.g.get("_rate_windows", {}).get(key)
 
 
 class DatabaseStorage(Storage):
@@ -59,15 +74,19 @@ class DatabaseStorage(Storage):
             index_elements=[table.c.key],
             set_={"count": sa.case((over, amount), else_=table.c.count + amount),
                   "expires_at": sa.case((over, now + expiry), else_=table.c.expires_at)},
-        ).returning(table.c.count)
+        ).returning(table.c.count, table.c.expires_at)
         with self.engine.begin() as connection:
-            count = connection.execute(statement).scalar_one()
+            count, expires_at = connection.execute(statement).one()
+        _remember(key, count, expires_at)
         if random.random() < SWEEP_CHANCE:  # its own short transaction, after ours
             with self.engine.begin() as connection:
                 connection.execute(sa.delete(table).where(table.c.expires_at < now - 3600))
         return int(count)
 
     def get(self, key: str) -> int:
+        seen = _seen(key)
+        if seen is not None:
+            return seen[0] if seen[1] > time.time() else 0
         with self.engine.connect() as connection:
             count = connection.execute(
                 sa.select(table.c.count).where(table.c.key == key,
@@ -76,6 +95,9 @@ class DatabaseStorage(Storage):
         return int(count or 0)
 
     def get_expiry(self, key: str) -> float:
+        seen = _seen(key)
+        if seen is not None:
+            return max(seen[1], time.time())
         with self.engine.connect() as connection:
             expires = connection.execute(
                 sa.select(table.c.expires_at).where(table.c.key == key)).scalar_one_or_none()
@@ -91,9 +113,13 @@ class DatabaseStorage(Storage):
         return True
 
     def reset(self) -> int | None:
+        if flask.has_request_context():
+            flask.g.pop("_rate_windows", None)
         with self.engine.begin() as connection:
             return connection.execute(sa.delete(table)).rowcount
 
     def clear(self, key: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(sa.delete(table).where(table.c.key == key))
+        if flask.has_request_context():
+            flask.g.get("_rate_windows", {}).pop(key, None)

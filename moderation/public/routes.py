@@ -60,8 +60,9 @@ def post_comment(slug):
         body=form.body.data,
         ip_hash=ip_hash,
     )
+    token = comment.public_token  # read before the commit expires it (a second SELECT)
     db.session.commit()
-    return redirect(url_for("public.comment_status", token=comment.public_token), code=303)
+    return redirect(url_for("public.comment_status", token=token), code=303)
 
 
 @bp.get("/comments/<token>")

@@ -124,12 +124,19 @@ def strongest(name_key: str | None, email: str | None, ip_hash: str | None,
               now: datetime | None = None) -> Match | None:
     """The strongest active sanction any of these keys falls under, and the key it matched."""
     hashed = email_hash(email)
-    conditions = _conditions({name_key} - {None}, {hashed} - {None}, {ip_hash} - {None})
-    if not conditions:
+    if not (name_key or hashed or ip_hash):
         return None
-    found = db.session.execute(
-        db.select(Sanction).where(_active(now or utcnow()), db.or_(*conditions))).scalars()
+    # Asked before every comment is stored: built once (a key that is None matches nothing).
+    found = db.session.execute(_STRONGEST, {"now": now or utcnow(), "name_key": name_key,
+                                            "email_hash": hashed, "ip_hash": ip_hash}).scalars()
     return _best(found, name_key, hashed, ip_hash)
+
+
+_STRONGEST = db.select(Sanction).where(
+    _active(db.bindparam("now")),
+    db.or_(Sanction.name_key == db.bindparam("name_key"),
+           Sanction.email_hash == db.bindparam("email_hash"),
+           Sanction.ip_hash == db.bindparam("ip_hash")))
 
 
 def refusal_for(name: str, email: str | None, ip_hash: str | None) -> str | None:

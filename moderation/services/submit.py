@@ -69,12 +69,19 @@ def post_digest(article: Article, author_name: str, body: str, ip_hash: str | No
 def _recent_duplicate(digest: str) -> Comment | None:
     """One indexed lookup (post_digest, created_at), however many comments the address or
     the site has: a retried post returns the comment it already made, never a second one."""
-    return db.session.execute(
-        db.select(Comment)
-        .where(Comment.post_digest == digest, Comment.created_at >= utcnow() - REPLAY_WINDOW)
-        .order_by(Comment.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return db.session.execute(_RECENT_DUPLICATE, {"digest": digest,
+                                                  "since": utcnow() - REPLAY_WINDOW}
+                              ).scalar_one_or_none()
+
+
+# Statements run on every comment post, built once.
+_RECENT_DUPLICATE = (
+    db.select(Comment)
+    .where(Comment.post_digest == db.bindparam("digest"),
+           Comment.created_at >= db.bindparam("since"))
+    .order_by(Comment.id.desc())
+    .limit(1)
+)
 
 
 def was_taken_down(comment: Comment) -> bool:
@@ -163,7 +170,10 @@ def article_by_slug(slug: str) -> Article | None:
     """An article readers can open: the archive that holds imported history is not one."""
     if slug == ARCHIVE_SLUG:
         return None
-    return db.session.execute(db.select(Article).where(Article.slug == slug)).scalar_one_or_none()
+    return db.session.execute(_ARTICLE_BY_SLUG, {"slug": slug}).scalar_one_or_none()
+
+
+_ARTICLE_BY_SLUG = db.select(Article).where(Article.slug == db.bindparam("slug"))
 
 
 def list_articles() -> list[Article]:
