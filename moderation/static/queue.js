@@ -363,10 +363,13 @@
     cancelReason();
     pending = next;
     const card = legendCard();
+    const legend = document.getElementById("reason-keys");
     if (card) {
       card.classList.add("awaiting-reason");
-      const legend = card.querySelector(".reason-keys");
-      if (legend) legend.hidden = false;
+      if (legend) {
+        card.querySelector(".card-main").appendChild(legend);
+        legend.hidden = false;
+      }
     }
     const what = next.kind === "bulk" ? "Reject the selected comments" : "Reject";
     say(what + ": press 1–" + reasons.length + " for the reason, Esc to cancel.", "info");
@@ -375,8 +378,11 @@
   function cancelReason() {
     for (const card of queue.querySelectorAll(".awaiting-reason")) {
       card.classList.remove("awaiting-reason");
-      const legend = card.querySelector(".reason-keys");
-      if (legend) legend.hidden = true;
+    }
+    const legend = document.getElementById("reason-keys");
+    if (legend) {
+      legend.hidden = true;
+      queue.after(legend);  // home again, so it outlives a card the decision removes
     }
     pending = null;
   }

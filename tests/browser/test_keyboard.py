@@ -149,9 +149,13 @@ def test_a_moderator_triages_the_queue_with_only_the_keyboard(page: Page, live_s
     remaining("Dogwood", "Elm", "Fir", "Gorse", "Hazel")
     focused_on("Dogwood")
 
+    # The page has one legend: it outlived Birch's card and now shows in Dogwood's.
     page.keyboard.press("r")
+    expect(card("Dogwood").locator(".reason-keys")).to_be_visible()
     page.keyboard.press(REASON_KEYS["spam"])
     remaining("Elm", "Fir", "Gorse", "Hazel")
+    expect(page.locator(".reason-keys")).to_have_count(1)
+    expect(page.locator(".reason-keys")).to_be_hidden()
     focused_on("Elm")
 
     page.keyboard.press("a")
