@@ -66,7 +66,8 @@ def main() -> None:
         report["composite"] = offline_scoring.run(Path(workdir))
         print("pipeline (form posts + worker on SQLite) ...", flush=True)
         report["pipeline"] = pipeline_speed.run(Path(workdir))
-        print("open-loop load on make run's server (50-400 posts/s, SQLite) ...", flush=True)
+        print("open-loop load on make run's server (50-400 posts/s, SQLite and PostgreSQL) ...",
+              flush=True)
         report["load"] = load.run(Path(workdir))
         print("Detoxify bert-base (random weights) ...", flush=True)
         report["detoxify"] = detoxify_speed.run(Path(workdir))
