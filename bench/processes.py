@@ -54,6 +54,11 @@ def _descendants(table: dict[int, Process], root: int) -> list[int]:
     return found
 
 
+def tree_cpu(table: dict[int, Process], root: int) -> float:
+    """CPU seconds of a process and all its descendants (a database server's postmaster)."""
+    return sum(table[pid].cpu_seconds for pid in _descendants(table, root))
+
+
 def _role_of_child(command: str) -> str:
     """A direct child of the supervisor: gunicorn serves, `flask … worker` scores."""
     if "gunicorn" in command:
@@ -74,10 +79,9 @@ def cpu_by_role(table: dict[int, Process], supervisor: int,
         if process.parent != supervisor:
             continue
         role = _role_of_child(process.command)
-        seconds[role] += sum(table[each].cpu_seconds for each in _descendants(table, pid))
+        seconds[role] += tree_cpu(table, pid)
     if database is not None:
-        seconds["database"] += sum(table[each].cpu_seconds
-                                   for each in _descendants(table, database))
+        seconds["database"] += tree_cpu(table, database)
     return seconds
 
 
