@@ -1,25 +1,27 @@
 """Open-loop load on the comment form against the server `make run` starts (`flask
-supervise`: gunicorn + a scoring worker process), on a fresh SQLite instance.
+supervise`: gunicorn + a scoring worker process), on a fresh SQLite instance and on a throwaway
+PostgreSQL server (tests/pg.py, with fsync on), the same rates on each.
 
 The generator runs in its own process and sends each post at its scheduled time whether or not
 earlier ones were answered (open loop: a slow server cannot slow the readers down, so queueing
 shows in the latencies). Latency is measured from the scheduled send time. Per offered rate:
-p50/p90/p99, answers that were not 303, posts acknowledged versus rows stored (must be equal),
-CPU seconds per post summed over every server process, and how fast the worker drained.
+p50/p90/p99, answers that were not 303, posts acknowledged versus rows stored in the database
+under test (must be equal), CPU per post over every server process and split into web
+(gunicorn), worker and database server (bench/processes.py), and how fast the worker drained.
 
-python -m bench.load [--rates 50,100,200,400] [--seconds 10]"""
+python -m bench.load [--database sqlite|postgresql|both] [--rates 50,100,200,400] [--seconds 10]"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -28,37 +30,22 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bench.processes import cpu_by_role, difference, processes
+
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
-TICKS = os.sysconf("SC_CLK_TCK")
+DATABASES = ("sqlite", "postgresql")
+THREADS = 8  # flask supervise's default per web process
+
+
+class Unavailable(Exception):
+    """This database cannot be benched here (no server binaries)."""
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _tree_cpu_seconds(root_pid: int) -> float:
-    """utime + stime of a process and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, parent = int(entry.name), int(fields[1])
-        children.setdefault(parent, []).append(pid)
-        times[pid] = (int(fields[11]) + int(fields[12])) / TICKS
-    total, stack = 0.0, [root_pid]
-    while stack:
-        pid = stack.pop()
-        total += times.get(pid, 0.0)
-        stack.extend(children.get(pid, []))
-    return total
 
 
 async def _post(port: int, path: str, body: bytes, cookie: str) -> int:
@@ -127,10 +114,47 @@ def _health(port: int) -> dict | None:
         return None
 
 
-def run(workdir: Path, rates=(50, 100, 200, 400), seconds: float = 10.0) -> dict:
+@contextlib.contextmanager
+def _database(kind: str, folder: Path):
+    """(DATABASE_URL for the server or None for the instance's SQLite file, the URL we count
+    rows through, the database server's pid or None). A PostgreSQL server is stopped by its
+    pid when the block ends, however it ends."""
+    if kind == "sqlite":
+        yield None, f"sqlite:///{folder / 'moderation.sqlite3'}", None, "SQLite"
+        return
+    from tests.pg import BENCH_SETTINGS, PostgresServer, admin_execute, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise Unavailable("no /usr/lib/postgresql/*/bin/initdb")
+    with PostgresServer(bin_dir, BENCH_SETTINGS) as server:
+        admin_execute(server, "CREATE DATABASE bench_load")
+        url = server.url("bench_load")
+        yield url, url, server.pid, f"PostgreSQL {bin_dir.parent.name}"
+
+
+def run(workdir: Path, rates=(50, 100, 200, 400), seconds: float = 10.0,
+        databases=DATABASES) -> dict:
+    from moderation.supervisor import default_processes
+
+    results = {"server": f"make run (flask supervise: gunicorn {default_processes()} processes "
+                         f"x {THREADS} threads + 1 worker process)",
+               "seconds_per_rate": seconds}
+    for kind in databases:
+        print(f"  {kind}:", flush=True)
+        try:
+            results[kind] = _run_on(kind, workdir / f"load-{kind}", rates, seconds)
+        except Unavailable as missing:
+            results[kind] = f"skipped: {missing}"
+    print(table(results), flush=True)
+    return results
+
+
+def _run_on(kind: str, folder: Path, rates, seconds: float) -> dict:
+    from sqlalchemy import create_engine, text
+
     from moderation.services.demo import ARTICLES
 
-    folder = workdir / "load-instance"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.py").write_text("SECRET_KEY = 'bench-load'\n")
     env = dict(os.environ, MODERATION_INSTANCE_PATH=str(folder), MODERATION_SCORER="embedded",
@@ -138,73 +162,123 @@ def run(workdir: Path, rates=(50, 100, 200, 400), seconds: float = 10.0) -> dict
                MODERATION_MODERATOR_PASSWORD="bench moderator password 1",
                MODERATION_POST_LIMIT="1000000 per minute")
     env.pop("DATABASE_URL", None)
-    for step in (["db", "upgrade"], ["seed-demo"]):
-        subprocess.run(FLASK + step, cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(FLASK + ["supervise", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    database = folder / "moderation.sqlite3"
-    results = {"server": "make run (flask supervise: gunicorn + 1 worker process), SQLite",
-               "seconds_per_rate": seconds, "rates": []}
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (_health(port) or {}).get("workers"):
-            time.sleep(0.5)
-        slug = ARTICLES[0]["slug"]
-        token, cookie = _session(port, slug)
-        path = f"/articles/{slug}/comments"
-        for rate in rates:
-            before_rows = _rows(database)
-            cpu_before = _tree_cpu_seconds(server.pid)
-            queue = multiprocessing.Queue()
-            generator = multiprocessing.Process(
-                target=_generate, args=(port, path, token, cookie, rate, seconds, rate, queue))
-            generator.start()
-            latencies, statuses = queue.get()
-            generator.join()
-            cpu = _tree_cpu_seconds(server.pid) - cpu_before
-            acknowledged = statuses.count(303)
-            stored = _rows(database) - before_rows
-            drained_at = time.monotonic()
-            while (h := _health(port)) and h["comments"]["awaiting_score"] > 0:
-                time.sleep(0.2)
-            drain_wait = time.monotonic() - drained_at
-            results["rates"].append({
-                "offered_per_s": rate, "sent": len(statuses), "acknowledged": acknowledged,
-                "rows_stored": stored, "non_2xx_3xx": sum(1 for s in statuses if not
-                                                          200 <= s < 400),
-                "p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
-                "p90_ms": round(_percentile(latencies, 0.9) * 1000, 1),
-                "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
-                "achieved_per_s": round(acknowledged / max(max(latencies), seconds), 1),
-                "cpu_ms_per_post_all_processes": round(cpu * 1000 / max(1, acknowledged), 1),
-                "worker_backlog_cleared_s_after_load": round(drain_wait, 1),
-            })
-            print(f"  {rate}/s: p50 {results['rates'][-1]['p50_ms']} ms, "
-                  f"p99 {results['rates'][-1]['p99_ms']} ms, {acknowledged}/{len(statuses)} "
-                  f"acknowledged, {stored} stored", flush=True)
-    finally:
-        server.send_signal(signal.SIGINT)
+    with _database(kind, folder) as (server_url, count_url, database_pid, name):
+        if server_url:
+            env["DATABASE_URL"] = server_url
+        for step in (["db", "upgrade"], ["seed-demo"]):
+            subprocess.run(FLASK + step, cwd=ROOT, env=env, check=True, capture_output=True)
+        # One connection for counting, open all along: its backend's CPU is not the load's.
+        engine = create_engine(count_url)
+        counter = engine.connect()
+
+        def stored() -> int:
+            count = counter.execute(text("SELECT count(*) FROM comments")).scalar_one()
+            counter.rollback()  # no snapshot held open between counts
+            return count
+
+        port = _free_port()
+        server = subprocess.Popen(FLASK + ["supervise", "--port", str(port)], cwd=ROOT,
+                                  env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
         try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    return results
+            _wait_for_worker(port)
+            return {"database": name, "rates": [
+                _one_rate(port, rate, seconds, stored, server.pid, database_pid, ARTICLES)
+                for rate in rates]}
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            counter.close()
+            engine.dispose()
 
 
-def _rows(database: Path) -> int:
-    with sqlite3.connect(database, timeout=30) as connection:
-        return connection.execute("SELECT count(*) FROM comments").fetchone()[0]
+def _wait_for_worker(port: int) -> None:
+    """Until /healthz lists a worker (it reports after loading its model), two minutes at most."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (_health(port) or {}).get("workers"):
+        time.sleep(0.5)
+
+
+def _one_rate(port, rate, seconds, stored, server_pid, database_pid, articles) -> dict:
+    slug = articles[0]["slug"]
+    token, cookie = _session(port, slug)
+    path = f"/articles/{slug}/comments"
+    before_rows = stored()
+    cpu_before = cpu_by_role(processes(), server_pid, database_pid)
+    queue = multiprocessing.Queue()
+    generator = multiprocessing.Process(
+        target=_generate, args=(port, path, token, cookie, rate, seconds, rate, queue))
+    generator.start()
+    latencies, statuses = queue.get()
+    generator.join()
+    cpu = difference(cpu_by_role(processes(), server_pid, database_pid), cpu_before)
+    acknowledged = statuses.count(303)
+    rows = stored() - before_rows
+    drained_at = time.monotonic()
+    while (h := _health(port)) and h["comments"]["awaiting_score"] > 0:
+        time.sleep(0.2)
+    drain_wait = time.monotonic() - drained_at
+
+    def per_post(seconds_spent: float) -> float:
+        return round(seconds_spent * 1000 / max(1, acknowledged), 2)
+
+    result = {
+        "offered_per_s": rate, "sent": len(statuses), "acknowledged": acknowledged,
+        "rows_stored": rows, "non_2xx_3xx": sum(1 for s in statuses if not 200 <= s < 400),
+        "p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
+        "p90_ms": round(_percentile(latencies, 0.9) * 1000, 1),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "achieved_per_s": round(acknowledged / max(max(latencies), seconds), 1),
+        # All server processes: web + worker + database server + the supervisor itself.
+        "cpu_ms_per_post_all_processes": per_post(sum(cpu.values())),
+        "cpu_ms_per_post_web": per_post(cpu["web"]),
+        "cpu_ms_per_post_worker": per_post(cpu["worker"]),
+        "cpu_ms_per_post_database_server": per_post(cpu["database"]),
+        "worker_backlog_cleared_s_after_load": round(drain_wait, 1),
+    }
+    print(f"    {rate}/s: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
+          f"{acknowledged}/{len(statuses)} acknowledged, {rows} stored, CPU ms/post: web "
+          f"{result['cpu_ms_per_post_web']}, worker {result['cpu_ms_per_post_worker']}, "
+          f"database {result['cpu_ms_per_post_database_server']}", flush=True)
+    return result
+
+
+def table(results: dict) -> str:
+    """Rows for the README's load table."""
+    lines = ["", "| database | offered posts/s | p50 ms | p90 ms | p99 ms | not 2xx/3xx "
+             "| acknowledged = stored | CPU ms per post, all server processes | web | worker "
+             "| database server | worker backlog gone after the load |",
+             "|---" * 12 + "|"]
+    for kind in DATABASES:
+        measured = results.get(kind)
+        if not isinstance(measured, dict):
+            continue
+        for row in measured["rates"]:
+            database = (f"{row['cpu_ms_per_post_database_server']:.1f}" if kind != "sqlite"
+                        else "(in web and worker)")
+            lines.append(
+                f"| {measured['database']} | {row['offered_per_s']} | {row['p50_ms']:,} "
+                f"| {row['p90_ms']:,} | {row['p99_ms']:,} | {row['non_2xx_3xx']} "
+                f"| {row['acknowledged']:,} = {row['rows_stored']:,} "
+                f"| {row['cpu_ms_per_post_all_processes']:.1f} "
+                f"| {row['cpu_ms_per_post_web']:.1f} | {row['cpu_ms_per_post_worker']:.1f} "
+                f"| {database} | {row['worker_backlog_cleared_s_after_load']} s |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=(*DATABASES, "both"), default="both")
     parser.add_argument("--rates", default="50,100,200,400")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     rates = tuple(int(rate) for rate in args.rates.split(","))
+    databases = DATABASES if args.database == "both" else (args.database,)
     with tempfile.TemporaryDirectory() as workdir:
-        print(json.dumps(run(Path(workdir), rates, args.seconds), indent=2))
+        print(json.dumps(run(Path(workdir), rates, args.seconds, databases), indent=2))
 
 
 if __name__ == "__main__":

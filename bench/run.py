@@ -64,9 +64,11 @@ def main() -> None:
         print("offline composite: speed, swear-free harm devset, OLID site model ...",
               flush=True)
         report["composite"] = offline_scoring.run(Path(workdir))
-        print("pipeline (form posts + worker on SQLite) ...", flush=True)
+        print("pipeline (form posts, then 1 and 2 workers draining, SQLite and PostgreSQL) ...",
+              flush=True)
         report["pipeline"] = pipeline_speed.run(Path(workdir))
-        print("open-loop load on make run's server (50-400 posts/s, SQLite) ...", flush=True)
+        print("open-loop load on make run's server (50-400 posts/s, SQLite and PostgreSQL) ...",
+              flush=True)
         report["load"] = load.run(Path(workdir))
         print("Detoxify bert-base (random weights) ...", flush=True)
         report["detoxify"] = detoxify_speed.run(Path(workdir))

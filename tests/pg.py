@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL server for the test session (RECIPES: about 1-2 s to start).
+"""A throwaway PostgreSQL server for the test session (RECIPES: about 1-2 s to start), and for
+the benches' PostgreSQL halves (bench/load.py, pipeline_speed.py, queue_speed.py).
 
 Started by the test session itself, on 127.0.0.1 and a free port, and stopped by its PID
 at the end, so `make test` and CI need nothing running beforehand."""
@@ -31,9 +32,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The suite trades durability for speed. A bench keeps fsync and full-page writes and, like
+# SQLite's WAL with synchronous=NORMAL (extensions.py), lets a crash lose only the last commits.
+TEST_SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+BENCH_SETTINGS = "-c synchronous_commit=off"
+
+
 class PostgresServer:
-    def __init__(self, bin_dir: Path):
+    def __init__(self, bin_dir: Path, settings: str = TEST_SETTINGS):
         self.bin_dir = bin_dir
+        self.settings = settings
         self.root = Path(tempfile.mkdtemp(prefix="moderation-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
@@ -52,16 +60,29 @@ class PostgresServer:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--no-locale", "--no-sync")
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
+                   f"{self.settings} -c max_connections=200")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60",
                   "-o", options, "start")
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def __enter__(self) -> PostgresServer:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
+        pid_file = self.data / "postmaster.pid"
+        if self.pid is None and pid_file.exists():  # start() failed after the server began
+            self.pid = int(pid_file.read_text().split()[0])
         if self.pid is not None:
             try:
                 os.kill(self.pid, signal.SIGINT)  # "fast" shutdown

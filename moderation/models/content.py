@@ -61,8 +61,11 @@ class Comment(db.Model):
         Index("ix_comments_state_risk_id", "state", "risk", "id"),
         Index("ix_comments_state_id", "state", "id"),
         Index("ix_comments_article_state_created", "article_id", "state", "created_at"),
-        # What the scoring worker scans for.
-        Index("ix_comments_unscored", "scored_at", "next_score_at"),
+        # What the scoring worker claims, in its order: only unscored rows are in it, so a
+        # claim reads its batch and stops however long the backlog (it was a bitmap scan of
+        # every unscored row, dead versions too, and a sort: 22 ms a claim at 20k waiting).
+        Index("ix_comments_unscored_id", "id", sqlite_where=db.text("scored_at IS NULL"),
+              postgresql_where=db.text("scored_at IS NULL")),
         # Replay and suggestions read scored comments by age.
         Index("ix_comments_scored_created", "scored_at", "created_at"),
         # The Reported band, heaviest reports first.

@@ -12,6 +12,7 @@ from moderation.models import (
     LABELS,
     SITE_LABEL,
     Article,
+    Band,
     Comment,
     CommentState,
     Decision,
@@ -167,8 +168,10 @@ def apply_scores(
     Set-based: a handful of statements per batch whatever its size. The first releases our
     claims and returns exactly the rows that were still ours (atomic: a worker that took an
     expired lease meanwhile keeps its comments); each state move is a compare-and-swap
-    (`UPDATE … WHERE state = :seen RETURNING id` per (from, to) pair), so a moderator's
-    decision made meanwhile is kept, never overwritten; the audit rows go in one insert."""
+    (`UPDATE … WHERE state = :seen RETURNING id` per (from, to) pair) that writes each
+    comment's risk and band too, so a moderator's decision made meanwhile is kept, never
+    overwritten; comments no swap wrote (decided before or meanwhile) get theirs in one more
+    UPDATE; the audit rows go in one insert."""
     now = now or utcnow()
     outcome = BatchOutcome()
     if not results:
@@ -188,13 +191,12 @@ def apply_scores(
         return outcome
     waits = must_wait_ids(list(rows.values()))
     word_lists = words.matcher()
-    banded, moves = [], {}
+    banded, moves = {}, {}
     for comment_id, row in rows.items():
         labels = results[comment_id].labels
         band, note = words.adjust_band(policies.band(labels, policy), row.body or "",
                                        using=word_lists)
-        banded.append({"cid": comment_id, "risk": policies.risk(labels, policy),
-                       "band": band})
+        banded[comment_id] = (policies.risk(labels, policy), band)
         state = CommentState(row.state) if not isinstance(row.state, CommentState) \
             else row.state
         if state not in bandable:
@@ -203,18 +205,17 @@ def apply_scores(
         target = policies.state_for(band, policy, premoderate=comment_id in waits)
         moves.setdefault((state, target), []).append((comment_id, f"{reason}:{band.value}",
                                                       note))
-    db.session.execute(
-        db.update(table).where(table.c.id == db.bindparam("cid"))
-        .values(risk=db.bindparam("risk"), band=db.bindparam("band")),
-        banded)
     _store_scores({cid: results[cid] for cid in rows}, identity, now, site_model_id)
-    decisions = []
+    decisions, unwritten = [], set(rows)  # rows whose risk and band are not written yet
     for (seen, target), items in moves.items():
         notes = {cid: (why, note) for cid, why, note in items}
         # Staying put is checked too: a moderator may have decided it since we read it.
+        # Risk and band go in the same write: one new row version per comment, not two.
         held = set(db.session.execute(
             db.update(table).where(table.c.id.in_(list(notes)), table.c.state == seen)
-            .values(state=target).returning(table.c.id)).scalars())
+            .values(state=target, **_risk_and_band(table, banded, notes))
+            .returning(table.c.id)).scalars())
+        unwritten -= held
         outcome.banded += len(held)
         outcome.kept += len(notes) - len(held)
         if target is seen:
@@ -223,11 +224,25 @@ def apply_scores(
         decisions += [{"comment_id": cid, "policy_id": policy.id, "from_state": seen,
                        "to_state": target, "reason": notes[cid][0], "note": notes[cid][1],
                        "created_at": now} for cid in sorted(held)]
+    if unwritten:  # kept in their state (decided already, or meanwhile): the score is current
+        db.session.execute(db.update(table).where(table.c.id.in_(sorted(unwritten)))
+                           .values(**_risk_and_band(table, banded, unwritten)))
     if decisions:
         db.session.execute(db.insert(Decision), decisions)
     db.session.flush()
     db.session.expire_all()  # the ORM's copies of these comments are out of date now
     return outcome
+
+
+def _risk_and_band(table, banded: dict[int, tuple[float, Band]], ids) -> dict:
+    """Each comment's own risk and band in one UPDATE's SET: CASE id WHEN … THEN … END."""
+    ids = sorted(ids)
+    return {
+        "risk": db.case({cid: db.literal(banded[cid][0], table.c.risk.type) for cid in ids},
+                        value=table.c.id),
+        "band": db.case({cid: db.literal(banded[cid][1], table.c.band.type) for cid in ids},
+                        value=table.c.id),
+    }
 
 
 def must_wait_ids(rows) -> set[int]:
