@@ -1,7 +1,7 @@
 """Scoring as a library: strings in, label probabilities and the scorer's identity out.
 
 No Flask, no models from the app, and nothing heavy at import time: torch, transformers,
-detoxify and profanity_check are imported by load().
+detoxify, onnxruntime and profanity_check are imported by load().
 """
 
 from .base import (
@@ -17,6 +17,7 @@ from .base import (
 )
 from .choose import CHOICES, ScorerChoice, choose_scorer
 from .composite import CompositeScorer
+from .detoxify_onnx import DetoxifyOnnxScorer
 from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
 from .embedded import EmbeddedScorer
 
@@ -27,6 +28,7 @@ __all__ = [
     "SITE_LABEL",
     "ExampleMatch",
     "CompositeScorer",
+    "DetoxifyOnnxScorer",
     "DetoxifyScorer",
     "EmbeddedScorer",
     "ScoredText",
