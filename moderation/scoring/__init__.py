@@ -15,7 +15,7 @@ from .base import (
     ScorerIdentity,
     ScorerUnavailable,
 )
-from .choose import CHOICES, ScorerChoice, choose_scorer
+from .choose import CHOICES, RUNTIMES, ScorerChoice, choose_scorer
 from .composite import CompositeScorer
 from .detoxify_onnx import DetoxifyOnnxScorer
 from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
@@ -25,6 +25,7 @@ __all__ = [
     "BASE_LABELS",
     "CHOICES",
     "LABELS",
+    "RUNTIMES",
     "SITE_LABEL",
     "ExampleMatch",
     "CompositeScorer",
