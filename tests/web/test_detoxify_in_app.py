@@ -129,3 +129,36 @@ def test_with_the_onnx_runtime_the_worker_exports_once_and_every_score_says_onnx
         db.session.remove()
         db.engine.dispose()
 
+
+def test_the_export_command_exports_ahead_and_then_reuses(tmp_path, tiny_model, monkeypatch):
+    folder = _model_in_instance_folder(tmp_path, tiny_model, monkeypatch)
+    app = create_app(base_config("sqlite://", MODERATION_SCORER_OBJECT=None))
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["model", "export-onnx"])
+
+    assert first.exit_code == 0, first.output
+    export = folder / "original.ckpt.int8.onnx"
+    assert f"Exported: {export}" in first.output
+    for step in ("exporting the graph", "fusing attention", "quantizing the weights to int8"):
+        assert step in first.output
+    assert "+onnx-int8" in first.output
+    assert "once MODERATION_DETOXIFY_RUNTIME=onnx" in first.output  # the setting is still torch
+
+    second = runner.invoke(args=["model", "export-onnx"])
+    assert second.exit_code == 0, second.output
+    assert f"Already exported, reused: {export}" in second.output
+
+    forced = runner.invoke(args=["model", "export-onnx", "--force"])
+    assert forced.exit_code == 0 and f"Exported: {export}" in forced.output
+
+
+def test_the_export_command_without_a_checkpoint_fails_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODERATION_INSTANCE_PATH", str(tmp_path))
+    app = create_app(base_config("sqlite://", MODERATION_SCORER_OBJECT=None,
+                                 MODERATION_DETOXIFY_CHECKPOINT=str(tmp_path / "missing.ckpt")))
+
+    result = app.test_cli_runner().invoke(args=["model", "export-onnx"])
+
+    assert result.exit_code == 1
+    assert "missing.ckpt does not exist" in result.output
