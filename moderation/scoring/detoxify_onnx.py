@@ -270,7 +270,9 @@ class _ExportKey:
         if not embedded and self._sha256 is None and self._same_file(record):
             self._sha256 = record.get("checkpoint_sha256")  # unchanged size and mtime: no hash
         if record.get("checkpoint_sha256") != self.sha256:
-            return f"the checkpoint {self.checkpoint} changed since ({where})"
+            exported_from = str(record.get("checkpoint_sha256"))[:12]
+            return (f"the checkpoint {self.checkpoint} changed since the export ({where} names "
+                    f"sha256 {exported_from}…, the file is now {self.sha256[:12]}…)")
         return None
 
     def _same_file(self, record: dict) -> bool:
@@ -291,7 +293,8 @@ class _ExportKey:
 
 
 def _writable(folder: Path) -> bool:
-    """Tried rather than asked: os.access says yes to root on a read-only mount."""
+    """Tried rather than asked: only a real write shows whether writing works (capabilities,
+    ACLs and network filesystems all escape os.access)."""
     try:
         with tempfile.TemporaryFile(dir=folder, prefix=".moderation-write-test-"):
             return True
