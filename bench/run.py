@@ -72,6 +72,10 @@ def main() -> None:
         report["load"] = load.run(Path(workdir))
         print("Detoxify bert-base (random weights) ...", flush=True)
         report["detoxify"] = detoxify_speed.run(Path(workdir))
+        detoxify = report["detoxify"]
+        print(f"  ONNX int8 {detoxify['onnx_int8_sorted_batches_of_16_per_s']} comments/s: "
+              f"{detoxify['onnx_int8_vs_predict_whole_list']}x Detoxify.predict on the list, "
+              f"{detoxify['onnx_int8_vs_predict_batches_of_16']}x in batches of 16", flush=True)
         print("queue at growing sizes (SQLite, and PostgreSQL when installed) ...", flush=True)
         report["queue"] = queue_speed.run(Path(workdir))
         print("policy replay and suggestions (100k scored comments, SQLite) ...", flush=True)

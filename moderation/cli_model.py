@@ -1,5 +1,6 @@
 """`flask model ...`: train a site model on the site's decisions, see its evidence, activate
-it, roll it back; and cross-validate the recipe without storing anything."""
+it, roll it back; cross-validate the recipe without storing anything; and export the Detoxify
+checkpoint to ONNX ahead of the workers."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import json
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from moderation.extensions import db
 
-model_cli = AppGroup("model", help="Site models learned from moderators' decisions.")
+model_cli = AppGroup("model", help="Site models learned from moderators' decisions, and the "
+                                   "Detoxify ONNX export.")
 
 
 def _admin(username: str | None):
@@ -160,3 +163,31 @@ def crossval(folds: int, as_json: bool) -> None:
     click.echo(f"  reject band at policy v{result['policy_version']}: precision "
                f"{_num(result['base_precision'])} → {_num(result['site_precision'])}, recall "
                f"{_num(result['base_recall'])} → {_num(result['site_recall'])}")
+
+
+@model_cli.command("export-onnx")
+@click.option("--force", is_flag=True,
+              help="Export again even when a matching export is already cached.")
+def export_onnx(force: bool) -> None:
+    """Export the Detoxify checkpoint to ONNX (attention fused, int8) now, so that the first
+    worker started with MODERATION_DETOXIFY_RUNTIME=onnx does not spend minutes on it.
+
+    The export goes beside the checkpoint (<checkpoint>.int8.onnx and a .json record), or to
+    instance/onnx/ when that folder is read-only, and is reused until the checkpoint or the
+    onnxruntime/onnx/torch/transformers versions change."""
+    from moderation.scoring import ScorerError
+    from moderation.services.scorer import build_choice
+
+    choice = build_choice(current_app, scorer="detoxify", runtime="onnx")
+    scorer = choice.scorer
+    click.echo(choice.reason, err=True)
+    click.echo("Loading the checkpoint through Detoxify…", err=True)
+    scorer.progress = lambda message: click.echo(f"  {message}", err=True)
+    try:
+        path = scorer.export(force=force)
+    except ScorerError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{'Exported' if scorer.exported else 'Already exported, reused'}: {path}")
+    click.echo(f"Scores from it are recorded as {scorer.identity.label}.")
+    if current_app.config["MODERATION_DETOXIFY_RUNTIME"] != "onnx":
+        click.echo("Workers score with it once MODERATION_DETOXIFY_RUNTIME=onnx.", err=True)

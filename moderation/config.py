@@ -27,6 +27,9 @@ DEFAULTS = {
     "MODERATION_DETOXIFY_MODEL": "original",
     "MODERATION_DETOXIFY_CHECKPOINT": None,  # default: instance/detoxify/<model>.ckpt if present
     "MODERATION_DETOXIFY_HF_CONFIG": None,  # default: instance/detoxify/<model>/ if present
+    # torch | onnx: ONNX Runtime on an int8 export, cached beside the checkpoint (or in
+    # instance/onnx/ when that folder is read-only); `flask model export-onnx` makes it ahead.
+    "MODERATION_DETOXIFY_RUNTIME": "torch",
     "MODERATION_DEVICE": "cpu",
     "MODERATION_BATCH_SIZE": 16,
     # Pipeline

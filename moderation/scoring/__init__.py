@@ -1,7 +1,7 @@
 """Scoring as a library: strings in, label probabilities and the scorer's identity out.
 
 No Flask, no models from the app, and nothing heavy at import time: torch, transformers,
-detoxify and profanity_check are imported by load().
+detoxify, onnxruntime and profanity_check are imported by load().
 """
 
 from .base import (
@@ -15,8 +15,9 @@ from .base import (
     ScorerIdentity,
     ScorerUnavailable,
 )
-from .choose import CHOICES, ScorerChoice, choose_scorer
+from .choose import CHOICES, RUNTIMES, ScorerChoice, choose_scorer
 from .composite import CompositeScorer
+from .detoxify_onnx import DetoxifyOnnxScorer
 from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
 from .embedded import EmbeddedScorer
 
@@ -24,9 +25,11 @@ __all__ = [
     "BASE_LABELS",
     "CHOICES",
     "LABELS",
+    "RUNTIMES",
     "SITE_LABEL",
     "ExampleMatch",
     "CompositeScorer",
+    "DetoxifyOnnxScorer",
     "DetoxifyScorer",
     "EmbeddedScorer",
     "ScoredText",

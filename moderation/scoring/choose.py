@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 
 from .base import Scorer
 from .composite import CompositeScorer
+from .detoxify_onnx import DetoxifyOnnxScorer
 from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
 from .embedded import EmbeddedScorer
 from .encoder import PACKAGE as ENCODER_PACKAGE
 from .encoder import packaged_model_dir
 
 CHOICES: tuple[str, ...] = ("auto", "detoxify", "composite", "embedded")
+RUNTIMES: tuple[str, ...] = ("torch", "onnx")  # how Detoxify runs, when it is chosen
 _EMBEDDED = "the embedded alt-profanity-check model"
 _COMPOSITE = ("the offline composite (alt-profanity-check + all-MiniLM-L6-v2 sentence "
               "embeddings against curated example sentences)")
@@ -32,11 +35,14 @@ def choose_scorer(
     huggingface_config_path: str | os.PathLike | None = None,
     device: str = "cpu",
     batch_size: int = 16,
+    runtime: str = "torch",
+    onnx_cache_dir: str | os.PathLike | None = None,
 ) -> ScorerChoice:
     """Construct (never load) the scorer that `choice` asks for."""
     normalised = choice.strip().lower() if isinstance(choice, str) else choice
     if normalised not in CHOICES:
         raise ValueError(f"MODERATION_SCORER must be one of {', '.join(CHOICES)}; got {choice!r}")
+    runtime = check_runtime(runtime)
     prefix = f"MODERATION_SCORER={normalised}"
     if normalised == "embedded":
         return ScorerChoice(EmbeddedScorer(), f"{prefix}: using {_EMBEDDED}")
@@ -51,18 +57,28 @@ def choose_scorer(
                                 f"{prefix}: {why}; using {_COMPOSITE}")
         return ScorerChoice(EmbeddedScorer(), f"{prefix}: {why}, and the {ENCODER_PACKAGE} "
                                               f"package is not installed; using {_EMBEDDED}")
-    detoxify = DetoxifyScorer(
-        model_type,
-        checkpoint=checkpoint,
-        huggingface_config_path=huggingface_config_path,
-        device=device,
-        batch_size=batch_size,
-    )
+    options = dict(checkpoint=checkpoint, huggingface_config_path=huggingface_config_path,
+                   device=device, batch_size=batch_size)
+    if runtime == "onnx":
+        detoxify = DetoxifyOnnxScorer(model_type, cache_dir=onnx_cache_dir, **options)
+        using = f"Detoxify {model_type} on ONNX Runtime (int8)"
+        if importlib.util.find_spec("onnxruntime") is None:
+            using += ", but onnxruntime is not installed (it will fail to load)"
+    else:
+        detoxify = DetoxifyScorer(model_type, **options)
+        using = f"Detoxify {model_type}"
     if available:
-        return ScorerChoice(detoxify, f"{prefix}: {why}; using Detoxify {model_type}")
+        return ScorerChoice(detoxify, f"{prefix}: {why}; using {using}")
     # Asked for explicitly: no silent fallback, load() will say what is missing.
     return ScorerChoice(
         detoxify,
-        f"{prefix}: using Detoxify {model_type}, but {why} "
-        "(it will be downloaded, or fail to load)",
+        f"{prefix}: using {using}, but {why} (it will be downloaded, or fail to load)",
     )
+
+
+def check_runtime(runtime: str) -> str:
+    normalised = runtime.strip().lower() if isinstance(runtime, str) else runtime
+    if normalised not in RUNTIMES:
+        raise ValueError(f"MODERATION_DETOXIFY_RUNTIME must be one of {', '.join(RUNTIMES)}; "
+                         f"got {runtime!r}")
+    return normalised

@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,19 +200,24 @@ def _base_models_resolve_to(hf_config: Path | None):
             hub_constants.HF_HUB_CACHE = saved
 
 
-def _sha256_prefix(path: Path, digits: int = 12) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
-    return digest.hexdigest()[:digits]
+    return digest.hexdigest()
+
+
+# One padded batch of tokenized windows in, one row of probabilities per window out.
+Forward = Callable[[list[dict[str, Any]]], list[list[float]]]
 
 
 @dataclass(frozen=True)
 class _Loaded:
     """What load() produces; replaced as a whole so readers never see half of it."""
 
-    model: Any
+    model: Any  # what `forward` runs: a torch module, or an ONNX Runtime session
+    forward: Forward
     tokenizer: Any
     label_columns: tuple[tuple[str, int], ...]  # (our label, model output column)
     max_length: int  # tokens per window, special tokens included
@@ -221,6 +226,9 @@ class _Loaded:
 
 
 class DetoxifyScorer:
+    # Added to the version of what scored a comment when the runtime is not torch.
+    version_suffix = ""
+
     def __init__(
         self,
         model_type: str = "original",
@@ -242,7 +250,7 @@ class DetoxifyScorer:
         self.window_overlap = window_overlap
         self.max_length = max_length
         version = "unloaded" if self.checkpoint else Path(checkpoint_filename(model_type)).stem
-        self.identity = ScorerIdentity(f"detoxify-{model_type}", version)
+        self.identity = ScorerIdentity(f"detoxify-{model_type}", version + self.version_suffix)
         self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
         # Fast tokenizers keep truncation state and raise "Already borrowed" when shared.
@@ -283,17 +291,32 @@ class DetoxifyScorer:
         with self._score_lock:
             return self._plan(text)
 
+    def checkpoint_file(self) -> Path:
+        """The checkpoint on disk: the configured one, or where torch.hub keeps the download."""
+        return self.checkpoint or torch_hub_checkpoint_dir() / checkpoint_filename(self.model_type)
+
     def _load(self) -> _Loaded:
+        self._require_runtime()
+        checkpoint_sha256 = None
         if self.checkpoint is not None:
             self._require_local_files()
             _go_offline()
-            version = "sha256:" + _sha256_prefix(self.checkpoint)
+            checkpoint_sha256 = sha256_of(self.checkpoint)
+            version = "sha256:" + checkpoint_sha256[:12]
         else:
             self._prepare_download()
-            version = self.identity.version
+            version = Path(checkpoint_filename(self.model_type)).stem
         detox = self._construct()
-        loaded = _prepare(detox, self.max_length, self.window_overlap)
-        self.identity = ScorerIdentity(self.identity.name, version)
+        loaded = self._runtime(_prepare(detox, self.max_length, self.window_overlap),
+                               checkpoint_sha256)
+        self.identity = ScorerIdentity(self.identity.name, version + self.version_suffix)
+        return loaded
+
+    def _require_runtime(self) -> None:
+        """Fail before the (slow) model load when the runtime's package is missing."""
+
+    def _runtime(self, loaded: _Loaded, checkpoint_sha256: str | None) -> _Loaded:
+        """The torch model as Detoxify built it; other runtimes replace `model` and `forward`."""
         return loaded
 
     def _require_local_files(self) -> None:
@@ -367,7 +390,8 @@ def _prepare(detox: Any, max_length: int | None, window_overlap: int) -> _Loaded
     budget = max(1, length - tokenizer.num_special_tokens_to_add(pair=False))
     # More overlap than half a window would mostly rescore the same tokens.
     overlap = min(window_overlap, budget // 2)
-    return _Loaded(model, tokenizer, columns, length, budget, overlap)
+    forward = _torch_forward(model, tokenizer, [column for _, column in columns])
+    return _Loaded(model, forward, tokenizer, columns, length, budget, overlap)
 
 
 def model_max_length(tokenizer: Any, config: Any, override: int | None = None) -> int:
@@ -384,26 +408,31 @@ def model_max_length(tokenizer: Any, config: Any, override: int | None = None) -
     return limit if override is None else min(override, limit)
 
 
-def _run_model(loaded: _Loaded, windows: list[str], batch_size: int) -> list[list[float]]:
+def _torch_forward(model: Any, tokenizer: Any, columns: list[int]) -> Forward:
     import torch
 
-    tokenizer = loaded.tokenizer
-    encoded = tokenizer(windows, truncation=True, max_length=loaded.max_length)
+    device = next(model.parameters()).device
+
+    def forward(features: list[dict[str, Any]]) -> list[list[float]]:
+        inputs = tokenizer.pad(features, return_tensors="pt").to(device)
+        with torch.inference_mode():
+            logits = model(**inputs)[0]
+            return torch.sigmoid(logits[:, columns].float()).cpu().tolist()
+
+    return forward
+
+
+def _run_model(loaded: _Loaded, windows: list[str], batch_size: int) -> list[list[float]]:
+    encoded = loaded.tokenizer(windows, truncation=True, max_length=loaded.max_length)
     keys = list(encoded.keys())
     # Sorting by length keeps each batch's padding (wasted compute) small.
     order = sorted(range(len(windows)), key=lambda i: len(encoded["input_ids"][i]))
-    columns = [column for _, column in loaded.label_columns]
     rows: list[list[float]] = [[] for _ in windows]
-    device = next(loaded.model.parameters()).device
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            features = [{key: encoded[key][i] for key in keys} for i in batch]
-            inputs = tokenizer.pad(features, return_tensors="pt").to(device)
-            logits = loaded.model(**inputs)[0]
-            probabilities = torch.sigmoid(logits[:, columns].float()).cpu().tolist()
-            for index, row in zip(batch, probabilities, strict=True):
-                rows[index] = row
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        features = [{key: encoded[key][i] for key in keys} for i in batch]
+        for index, row in zip(batch, loaded.forward(features), strict=True):
+            rows[index] = row
     return rows
 
 

@@ -28,15 +28,25 @@ def resolve_model_files(app: Flask) -> tuple[str | None, str | None]:
     return checkpoint, hf_config
 
 
-def build_choice(app: Flask) -> ScorerChoice:
+def onnx_cache_dir(app: Flask) -> Path:
+    """Where ONNX exports go when the checkpoint's own folder is read-only."""
+    return Path(app.instance_path) / "onnx"
+
+
+def build_choice(app: Flask, *, scorer: str | None = None, runtime: str | None = None
+                 ) -> ScorerChoice:
+    """The configured scorer; `scorer` and `runtime` override the settings (the export
+    command asks for Detoxify on ONNX whatever the process would score with)."""
     checkpoint, hf_config = resolve_model_files(app)
     return choose_scorer(
-        app.config["MODERATION_SCORER"],
+        scorer or app.config["MODERATION_SCORER"],
         model_type=app.config["MODERATION_DETOXIFY_MODEL"],
         checkpoint=checkpoint,
         huggingface_config_path=hf_config,
         device=app.config["MODERATION_DEVICE"],
         batch_size=int(app.config["MODERATION_BATCH_SIZE"]),
+        runtime=runtime or app.config["MODERATION_DETOXIFY_RUNTIME"],
+        onnx_cache_dir=onnx_cache_dir(app),
     )
 
 

@@ -11,7 +11,7 @@ from tests.factories import make_article, make_comment
 COMMANDS = ("create-user", "seed-demo", "worker", "score", "rescore", "serve",
             "import-decisions", "evaluate", "policy", "policy show", "policy versions",
             "policy reband", "model", "model train", "model list", "model activate",
-            "model rollback", "model crossval")
+            "model rollback", "model crossval", "model export-onnx")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

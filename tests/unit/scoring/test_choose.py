@@ -14,6 +14,7 @@ import pytest
 
 from moderation.scoring import (
     CompositeScorer,
+    DetoxifyOnnxScorer,
     DetoxifyScorer,
     EmbeddedScorer,
     ScorerUnavailable,
@@ -24,7 +25,8 @@ from moderation.scoring import (
 from .conftest import REPO_ROOT
 
 SCORING_DIR = REPO_ROOT / "moderation" / "scoring"
-HEAVY_MODULES = ("torch", "transformers", "detoxify", "profanity_check", "sklearn")
+HEAVY_MODULES = ("torch", "transformers", "detoxify", "profanity_check", "sklearn",
+                 "onnxruntime", "onnx")
 ORIGINAL_FILE = "toxic_original-c1212f89.ckpt"
 
 
@@ -165,6 +167,47 @@ def test_an_unknown_choice_names_the_allowed_values():
         choose_scorer("openai")
 
 
+def test_the_torch_runtime_is_the_default_and_unchanged(tiny_checkpoint):
+    checkpoint, hf_dir = tiny_checkpoint
+
+    choice = choose_scorer("detoxify", checkpoint=checkpoint, huggingface_config_path=hf_dir)
+
+    assert type(choice.scorer) is DetoxifyScorer
+    assert choice.reason.endswith("; using Detoxify original")
+
+
+def test_the_onnx_runtime_chooses_the_int8_scorer_without_loading_it(tiny_checkpoint, tmp_path):
+    checkpoint, hf_dir = tiny_checkpoint
+
+    choice = choose_scorer("auto", checkpoint=checkpoint, huggingface_config_path=hf_dir,
+                           runtime=" ONNX ", onnx_cache_dir=tmp_path / "onnx", batch_size=8)
+
+    assert isinstance(choice.scorer, DetoxifyOnnxScorer)
+    assert not choice.scorer.ready
+    assert choice.scorer.cache_dir == tmp_path / "onnx" and choice.scorer.batch_size == 8
+    assert choice.scorer.identity.version == "unloaded+onnx-int8"
+    assert choice.reason.endswith("using Detoxify original on ONNX Runtime (int8)")
+
+
+def test_the_onnx_runtime_says_when_onnxruntime_is_missing(tiny_checkpoint, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+
+    choice = choose_scorer("detoxify", checkpoint=tiny_checkpoint[0],
+                           huggingface_config_path=tiny_checkpoint[1], runtime="onnx")
+
+    assert "onnxruntime is not installed" in choice.reason
+
+
+def test_the_runtime_only_matters_when_detoxify_is_chosen(empty_caches):
+    assert isinstance(choose_scorer("auto", runtime="onnx").scorer, CompositeScorer)
+    assert isinstance(choose_scorer("embedded", runtime="onnx").scorer, EmbeddedScorer)
+
+
+def test_an_unknown_runtime_names_the_allowed_values():
+    with pytest.raises(ValueError, match="MODERATION_DETOXIFY_RUNTIME must be one of torch, onnx"):
+        choose_scorer("embedded", runtime="tensorrt")
+
+
 def test_choosing_and_constructing_imports_no_model_library(tmp_path):
     code = (
         "import sys\n"
@@ -172,6 +215,7 @@ def test_choosing_and_constructing_imports_no_model_library(tmp_path):
         "EmbeddedScorer\n"
         "for choice in ('auto', 'detoxify', 'composite', 'embedded'):\n"
         "    choose_scorer(choice)\n"
+        "    choose_scorer(choice, runtime='onnx')\n"
         "DetoxifyScorer(checkpoint='missing.ckpt'); EmbeddedScorer(); CompositeScorer()\n"
         f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])\n"
     )
