@@ -1,7 +1,7 @@
 """queue band counts kept by triggers, so the queue page does not count a million rows
 
 Revision ID: a4c6e8f0b2d1
-Revises: 9a3b5c7d2e10
+Revises: 655509c5d2de
 Create Date: 2026-12-01 07:00:00
 
 Every insert, delete, and change of a comment's state, risk or report weight appends the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = 'a4c6e8f0b2d1'
-down_revision = '9a3b5c7d2e10'
+down_revision = '655509c5d2de'
 branch_labels = None
 depends_on = None
 

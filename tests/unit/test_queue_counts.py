@@ -15,7 +15,7 @@ from moderation.services.queue import state_counts
 from moderation.worker import Worker
 from tests.factories import make_article, make_comment, make_user
 
-BEFORE = "9a3b5c7d2e10"  # the revision before the counts
+BEFORE = "655509c5d2de"  # the revision before the counts
 
 
 def agree() -> dict[str, int]:
