@@ -53,16 +53,15 @@ def post_comment(slug):
     refused = sanctions.refusal_for(form.author_name.data, form.author_email.data, ip_hash)
     if refused:
         abort(403, refused)  # banned or suspended: nothing is stored
-    comment = submit.submit_comment(
+    posted = submit.submit_comment(
         found,
         author_name=form.author_name.data,
         author_email=form.author_email.data,
         body=form.body.data,
         ip_hash=ip_hash,
     )
-    token = comment.public_token  # read before the commit expires it (a second SELECT)
     db.session.commit()
-    return redirect(url_for("public.comment_status", token=token), code=303)
+    return redirect(url_for("public.comment_status", token=posted.public_token), code=303)
 
 
 @bp.get("/comments/<token>")

@@ -34,29 +34,38 @@ def ensure_open(article: Article) -> None:
         raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What the reader's post made (or, replayed, had already made): its id and the token of
+    its status page."""
+    id: int
+    public_token: str
+
+
 def submit_comment(
     article: Article, *, author_name: str, author_email: str | None, body: str, ip_hash: str | None
-) -> Comment:
+) -> Posted:
     ensure_open(article)
     digest = post_digest(article, author_name.strip(), body.strip(), ip_hash)
     # Without an address two readers could share a digest: no replay check then.
     replayed = _recent_duplicate(digest) if ip_hash else None
     if replayed is not None:
-        return replayed
-    comment = Comment(
-        post_digest=digest,
-        article=article,
-        author_key=authors.author_key(author_name, author_email, ip_hash),
-        author_name=author_name.strip(),
-        author_email=(author_email or "").strip() or None,
-        body=body.strip(),
-        ip_hash=ip_hash,
-        public_token=secrets.token_urlsafe(24),
-        state=CommentState.PENDING,
-    )
-    db.session.add(comment)
-    db.session.flush()
-    return comment
+        return Posted(replayed.id, replayed.public_token)
+    values = {
+        "post_digest": digest,
+        "article_id": article.id,
+        "author_key": authors.author_key(author_name, author_email, ip_hash),
+        "author_name": author_name.strip(),
+        "author_email": (author_email or "").strip() or None,
+        "body": body.strip(),
+        "ip_hash": ip_hash,
+        "public_token": secrets.token_urlsafe(24),
+        "state": CommentState.PENDING,
+    }
+    # One INSERT, without the unit of work's bookkeeping (a fifth of a post's web CPU); the
+    # row is then the session's like any other.
+    comment_id = db.session.execute(_INSERT, values).scalar_one()
+    return Posted(comment_id, values["public_token"])
 
 
 def post_digest(article: Article, author_name: str, body: str, ip_hash: str | None) -> str:
@@ -75,6 +84,7 @@ def _recent_duplicate(digest: str) -> Comment | None:
 
 
 # Statements run on every comment post, built once.
+_INSERT = db.insert(Comment).returning(Comment.id)
 _RECENT_DUPLICATE = (
     db.select(Comment)
     .where(Comment.post_digest == db.bindparam("digest"),
