@@ -40,13 +40,17 @@ def _remember(key: str, count: int, expires_at: float) -> None:
     instead of asking the database twice more (Flask-Limiter asks for the count and the
     window's end after every hit)."""
     if flask.has_request_context():
-        flask.g.setdefault("_rate_windows", {})[key] = (int(count), float(expires_at))
+        _windows()[key] = (int(count), float(expires_at))
 
 
 def _seen(key: str) -> tuple[int, float] | None:
-    if not flask.has_request_context():
-        return None
-    return flask.g.get("_rate_windows", {}).get(key)
+    return _windows().get(key) if flask.has_request_context() else None
+
+
+def _windows() -> dict[str, tuple[int, float]]:
+    # In the request's WSGI environ: it lives exactly as long as the request (an app context,
+    # and so flask.g, can outlive one).
+    return flask.request.environ.setdefault("moderation.rate_windows", {})
 
 
 class DatabaseStorage(Storage):
@@ -114,7 +118,7 @@ class DatabaseStorage(Storage):
 
     def reset(self) -> int | None:
         if flask.has_request_context():
-            flask.g.pop("_rate_windows", None)
+            _windows().clear()
         with self.engine.begin() as connection:
             return connection.execute(sa.delete(table)).rowcount
 
@@ -122,4 +126,4 @@ class DatabaseStorage(Storage):
         with self.engine.begin() as connection:
             connection.execute(sa.delete(table).where(table.c.key == key))
         if flask.has_request_context():
-            flask.g.get("_rate_windows", {}).pop(key, None)
+            _windows().pop(key, None)

@@ -116,7 +116,10 @@ def upgrade():
     statements = _postgresql_triggers() if dialect == 'postgresql' else _sqlite_triggers()
     for statement in statements:
         op.execute(statement)
-    # What is already there, counted once.
+    # What is already there, counted once. On SQLite each CREATE TRIGGER committed at once,
+    # so a comment written since has a change row: start the count's transaction by dropping
+    # those, as recount does (PostgreSQL's DDL is in this transaction and locked writers out).
+    op.execute("DELETE FROM queue_count_changes")
     counted = _changes([("comments", 1)]).format(comments="comments")
     op.execute(f"INSERT INTO queue_counts (band, total) "
                f"SELECT band, sum(delta) FROM ({counted}) AS present "

@@ -386,6 +386,7 @@ def _export_fused(model: Any, tokenizer: Any, max_length: int, workdir: Path,
     else:
         model.config._attn_implementation = "eager"
     model.eval()
+    model.to("cpu")  # exported and checked on the CPU, wherever MODERATION_DEVICE put it
     probes = _probe_inputs(tokenizer, max_length)
     names = list(probes.keys())
     with torch.inference_mode():

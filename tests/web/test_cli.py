@@ -139,6 +139,13 @@ def test_rescore_scores_a_filter_with_a_progress_bar(app, runner, scorer):
         assert db.session.execute(db.select(db.func.count()).select_from(Score)).scalar() == 2
 
 
+def test_rescore_refuses_a_batch_too_big_for_one_statement(runner):
+    # A batch's banding binds five values a comment in one statement (SQLite allows 32,766).
+    result = runner.invoke(args=["rescore", "--batch-size", "20000"])
+    assert result.exit_code == 2
+    assert "20000 is not in the range 1<=x<=5000" in result.output
+
+
 def test_rescore_with_nothing_matching_says_so(runner):
     result = runner.invoke(args=["rescore", "--state", "held"])
     assert result.exit_code == 0 and "No comments match." in result.output
