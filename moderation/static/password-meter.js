@@ -25,21 +25,36 @@
     function check() {
       var value = input.value;
       if (!value) { out.textContent = ""; delete out.dataset.score; return; }
+      ask(value, ++sent, 0);
+    }
+    // A busy server or a dropped connection gets a few more tries (the latest text only);
+    // a 4xx is an answer, not a hiccup.
+    function ask(value, number, tries) {
       var body = new URLSearchParams();
       body.set("password", value);
       var token = form.querySelector("input[name=csrf_token]");
       if (token) body.set("csrf_token", token.value);
-      var number = ++sent;
+      function again() {
+        if (number === sent && tries < 4) {
+          setTimeout(function () { ask(value, number, tries + 1); }, 500 * (tries + 1));
+        }
+      }
       fetch(url, {method: "POST", body: body, credentials: "same-origin",
                   headers: {"Accept": "application/json"}})
-        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (r) {
+          if (r.ok) return r.json();
+          if (r.status === 429 || r.status >= 500) again();
+          return null;
+        })
         .then(function (result) { if (result) show(result, number); })
-        .catch(function () {});
+        .catch(again);
     }
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(check, 150);
     });
+    // Typed (or filled in by the browser) before this script ran: judge it now.
+    if (input.value) check();
   }
   document.querySelectorAll("input[data-strength-url]").forEach(attach);
 })();
