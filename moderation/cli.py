@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 
 from moderation.extensions import db
 from moderation.models import Role, utcnow
+from moderation.services.pipeline import MAX_BATCH
 
 
 def register(app: Flask) -> None:
@@ -217,7 +218,8 @@ def _score_line(text, scored, policy, identity, word_lists=None, site_version=No
 @click.option("--since", type=click.DateTime(), help="Only comments posted at or after this time.")
 @click.option("--unscored", is_flag=True, help="Only comments that have no score yet.")
 @click.option("--limit", type=int, help="At most this many comments.")
-@click.option("--batch-size", type=click.IntRange(1, 5000), default=64, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=64,
+              show_default=True)
 @click.option("--reband/--no-reband", default=True, show_default=True,
               help="Band comments nobody has decided yet under the active policy.")
 def rescore(article_slug, states, since: datetime | None, unscored, limit, batch_size, reband):

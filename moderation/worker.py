@@ -68,7 +68,7 @@ class Worker:
         self.scorer = scorer or choice.scorer
         self.reason = reason or choice.reason
         config = app.config
-        self.batch_size = int(config["MODERATION_WORKER_BATCH"])
+        self.batch_size = max(1, min(int(config["MODERATION_WORKER_BATCH"]), pipeline.MAX_BATCH))
         self.lease_seconds = float(config["MODERATION_LEASE_SECONDS"])
         self.poll_seconds = float(config["MODERATION_WORKER_POLL_SECONDS"])
         self.timeout = float(config["MODERATION_SCORE_TIMEOUT_SECONDS"])

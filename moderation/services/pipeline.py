@@ -27,6 +27,8 @@ from moderation.services.site_evidence import pack_embedding
 
 # A comment the worker may still band: nobody has decided it yet.
 BANDABLE = (CommentState.PENDING, CommentState.QUEUED)
+# apply_scores binds about five values a comment in one statement; SQLite allows 32,766.
+MAX_BATCH = 5000
 
 
 @dataclass(frozen=True)

@@ -406,3 +406,12 @@ def test_a_result_for_claims_another_worker_took_over_is_refused_whole(ctx):
     db.session.commit()
     assert fresh.banded == 3 and all(len(decisions_for(i)) == 1 for i in ids)
     assert all(reload(i).state is CommentState.APPROVED for i in ids)
+
+
+def test_a_worker_batch_never_outgrows_one_banding_statement(ctx):
+    """apply_scores binds about five values a comment in one statement: a configured batch
+    beyond pipeline.MAX_BATCH would fail on every claim, so the worker caps it."""
+    ctx.config["MODERATION_WORKER_BATCH"] = 100_000
+    assert Worker(ctx).batch_size == pipeline.MAX_BATCH
+    ctx.config["MODERATION_WORKER_BATCH"] = 0
+    assert Worker(ctx).batch_size == 1
