@@ -53,6 +53,21 @@ def _windows() -> dict[str, tuple[int, float]]:
     return flask.request.environ.setdefault("moderation.rate_windows", {})
 
 
+def _upsert(insert):
+    """The hit, built once (it runs on every limited request): a new window starts at the
+    first hit after the old one ended."""
+    amount, now = sa.bindparam("amount", type_=sa.Integer), sa.bindparam("now", type_=sa.Float)
+    over = table.c.expires_at <= now
+    statement = insert(table).values(key=sa.bindparam("key"), count=amount,
+                                     expires_at=sa.bindparam("expires", type_=sa.Float))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"count": sa.case((over, amount), else_=table.c.count + amount),
+              "expires_at": sa.case((over, statement.excluded.expires_at),
+                                    else_=table.c.expires_at)},
+    ).returning(table.c.count, table.c.expires_at)
+
+
 class DatabaseStorage(Storage):
     STORAGE_SCHEME = ["database"]
 
@@ -62,8 +77,8 @@ class DatabaseStorage(Storage):
         if not url:
             raise ValueError("database:// rate limits need the database URL (set by the app)")
         self.engine = _engine(str(url))
-        self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" \
-            else sqlite.insert
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        self._upsert = _upsert(insert)
 
     @property
     def base_exceptions(self):
@@ -71,16 +86,9 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
-        statement = self._insert(table).values(key=key, count=amount,
-                                               expires_at=now + expiry)
-        over = table.c.expires_at <= now
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={"count": sa.case((over, amount), else_=table.c.count + amount),
-                  "expires_at": sa.case((over, now + expiry), else_=table.c.expires_at)},
-        ).returning(table.c.count, table.c.expires_at)
         with self.engine.begin() as connection:
-            count, expires_at = connection.execute(statement).one()
+            count, expires_at = connection.execute(self._upsert, {
+                "key": key, "amount": amount, "now": now, "expires": now + expiry}).one()
         _remember(key, count, expires_at)
         if random.random() < SWEEP_CHANCE:  # its own short transaction, after ours
             with self.engine.begin() as connection:

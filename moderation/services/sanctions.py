@@ -140,20 +140,35 @@ _STRONGEST = db.select(Sanction).where(
 
 
 def refusal_for(name: str, email: str | None, ip_hash: str | None) -> str | None:
-    """What someone about to post is told if they are banned or suspended; None otherwise."""
+    """What someone about to post is told if they are banned or suspended; None otherwise.
+    Asked before every comment is stored, so it reads plain rows of the refusing kinds on the
+    session's connection, without building ORM objects."""
     from moderation.services.authors import author_key
 
-    return refusal(strongest(author_key(name, email, ip_hash), email, ip_hash))
-
-
-def refusal(match: Match | None) -> str | None:
-    """What a banned or suspended author is told when posting; None when they may post."""
-    if match is None or match.sanction.kind == "hold":
+    name_key, hashed = author_key(name, email, ip_hash), email_hash(email)
+    if not (name_key or hashed or ip_hash):
         return None
-    if match.sanction.kind == "ban":
+    found = db.session.connection().execute(_REFUSING, {
+        "now": utcnow(), "name_key": name_key, "email_hash": hashed, "ip_hash": ip_hash}).all()
+    if not found:
+        return None
+    strongest_row = max(found, key=lambda row: (STRENGTH[row.kind], row.id))
+    return _refusal_text(strongest_row.kind, strongest_row.expires_at)
+
+
+_REFUSING = db.select(Sanction.id, Sanction.kind, Sanction.expires_at).where(
+    _active(db.bindparam("now")), Sanction.kind != "hold",
+    db.or_(Sanction.name_key == db.bindparam("name_key"),
+           Sanction.email_hash == db.bindparam("email_hash"),
+           Sanction.ip_hash == db.bindparam("ip_hash")))
+
+
+def _refusal_text(kind: str, expires_at: datetime | None) -> str | None:
+    if kind == "hold":
+        return None
+    if kind == "ban":
         return "You can no longer comment on this site."
-    until = match.sanction.expires_at.strftime("%d %B %Y, %H:%M UTC")
-    return f"You cannot comment until {until}."
+    return f"You cannot comment until {expires_at.strftime('%d %B %Y, %H:%M UTC')}."
 
 
 STATUSES = ("active", "expired", "lifted", "all")

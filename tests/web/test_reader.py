@@ -277,3 +277,28 @@ def test_without_an_address_two_readers_with_the_same_words_are_two_comments(app
                                        body="Agreed.", ip_hash=None)
         db.session.commit()
         assert first.id != second.id
+
+
+def test_a_post_costs_five_statements_whatever_the_history(app, client, article):
+    """The rate-limit hit, the article, the sanctions, the replay check and the insert: no
+    reload, no per-request lookups beyond those, on both databases (the limiter has its own
+    engine, so every engine is listened to)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    assert post(client, article, body="warm up the connections").status_code == 303
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT",
+                                                      "RELEASE", "PRAGMA", "SELECT 1")):
+            statements.append(statement.split()[0].upper())
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        response = post(client, article, body="A second, different remark.")
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert response.status_code == 303
+    assert sorted(statements) == ["INSERT", "INSERT", "SELECT", "SELECT", "SELECT"], statements
+    assert len(comments(app)) == 4
