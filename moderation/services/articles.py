@@ -3,11 +3,15 @@ a moderator). The submit and scoring pipeline read these flags; admins change th
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from moderation import jsonsafe
 from moderation.dates import parse_moment
 from moderation.extensions import db
 from moderation.models import OPEN_STATES, Article, Comment, CommentState, Site, User, utcnow
@@ -173,8 +177,6 @@ def upsert(actor: User | None, key: str, values: dict, *,
     """Create the article with this CMS key, or change the fields given (the others stay):
     (article, created). Creating needs a headline. Idempotent: the same call twice changes
     nothing the second time (and logs nothing). Emits article.created for a new one."""
-    from moderation.services import events
-
     key = check_key(key)
     clean = _clean(values)
     article = article_by_key(key)
@@ -186,24 +188,141 @@ def upsert(actor: User | None, key: str, values: dict, *,
                           section="", byline="", published_at=utcnow(), created_at=utcnow())
         db.session.add(article)
     before = None if created else _fields(article)
-    for field, value in clean.items():
-        if field == "published_at" and value is None:
-            value = article.published_at
-        setattr(article, field, value)
-    after = _fields(article)
-    if not created and after == before:
+    _assign(article, clean)
+    if not created and _fields(article) == before:
         return article, False
-    db.session.flush()
-    admin_log.record(actor, "article.create" if created else "article.update",
-                     f"article {key}", before=before, after=after, source=source)
-    if created:
-        events.emit("article.created", events.article_data(article))
+    _logged(actor, article, before, source)
     return article, created
 
 
+def _assign(article: Article, clean: dict) -> None:
+    for field, value in clean.items():
+        if field == "published_at" and value is None:
+            value = article.published_at  # not given a date: keep the one it has
+        setattr(article, field, value)
+
+
+def _logged(actor: User | None, article: Article, before: dict | None, source: str) -> None:
+    """Flush the change, record it in the admin log, and announce a new article."""
+    from moderation.services import events
+
+    db.session.flush()
+    admin_log.record(actor, "article.create" if before is None else "article.update",
+                     f"article {article.external_key or article.slug}", before=before,
+                     after=_fields(article), source=source)
+    if before is None:
+        events.emit("article.created", events.article_data(article))
+
+
+def _free_key(key: str | None, article: Article | None = None) -> str | None:
+    """A key checked and not used by another article; None for no key (a hand-made one)."""
+    if not (key or "").strip():
+        return None
+    key = check_key(key)
+    holder = article_by_key(key)
+    if holder is not None and holder is not article:
+        raise ArticleError(f"Another article already has the key {key} "
+                           f"(“{holder.headline}”).", "key")
+    return key
+
+
+def create(actor: User | None, values: dict, *, key: str | None = None,
+           source: str = "admin") -> Article:
+    """A new article made by hand. The key (the CMS's id) is optional: without one the
+    article is known by its slug, and a key can be given later to link it to the CMS."""
+    key = _free_key(key)
+    clean = _clean(values)
+    if not clean.get("headline"):
+        raise ArticleError("A new article needs a headline.", "headline")
+    article = Article(external_key=key, slug=_free_slug(key or clean["headline"]), body="",
+                      tags=[], section="", byline="", published_at=utcnow(),
+                      created_at=utcnow())
+    db.session.add(article)
+    _assign(article, clean)
+    _logged(actor, article, None, source)
+    return article
+
+
+_KEEP_KEY = object()
+
+
+def update(actor: User | None, article: Article, values: dict, *, key=_KEEP_KEY,
+           source: str = "admin") -> bool:
+    """Change the fields given (and the key, when given: None or "" removes it); False when
+    nothing changes, and then nothing is logged. The same checks as upsert."""
+    clean = _clean(values)
+    if key is not _KEEP_KEY:
+        clean["external_key"] = _free_key(key, article)
+    before = _fields(article)
+    _assign(article, clean)
+    if _fields(article) == before:
+        return False
+    _logged(actor, article, before, source)
+    return True
+
+
 def _fields(article: Article) -> dict:
-    return {"headline": article.headline, "canonical_url": article.canonical_url,
+    return {"key": article.external_key, "headline": article.headline,
+            "canonical_url": article.canonical_url,
             "section": article.section, "byline": article.byline,
             "published_at": article.published_at.isoformat() if article.published_at else None,
             "comments_open": article.comments_open, "premoderate": article.premoderate,
             "site_id": article.site_id}
+
+
+# Reading them back: newest first, walked by keyset on (published_at, id).
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    articles: list[Article]
+    next_cursor: str | None
+
+
+def page(*, limit: int = 50, cursor: str | None = None,
+         site_id: int | None = None) -> ArticlePage:
+    query = db.select(Article).order_by(Article.published_at.desc(), Article.id.desc())
+    if site_id is not None:
+        query = query.where(Article.site_id == site_id)
+    if cursor:
+        at, last_id = _decode(cursor)
+        query = query.where(db.or_(Article.published_at < at, db.and_(
+            Article.published_at == at, Article.id < last_id)))
+    found = list(db.session.execute(query.limit(limit + 1)).scalars())
+    more = len(found) > limit
+    found = found[:limit]
+    next_cursor = None
+    if more:
+        position = {"at": found[-1].published_at.isoformat(), "id": found[-1].id}
+        raw = json.dumps(position, separators=(",", ":")).encode()
+        next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return ArticlePage(found, next_cursor)
+
+
+def _decode(cursor: str) -> tuple[datetime, int]:
+    """A cursor made by page(); anything else is a clear error, never a value that reaches
+    SQL unchecked."""
+    broken = ArticleError("That page link is broken: start from the first page.", "cursor")
+    try:
+        if len(cursor) > 200:
+            raise ValueError("too long")
+        position = jsonsafe.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        at = datetime.fromisoformat(position["at"])
+        last_id = position["id"]
+    except (binascii.Error, ValueError, UnicodeDecodeError, KeyError, TypeError):
+        raise broken from None
+    if at.tzinfo is not None or isinstance(last_id, bool) or not isinstance(last_id, int) \
+            or not 0 < last_id < 2**31:
+        raise broken
+    return at, last_id
+
+
+def site_named(name: str) -> Site:
+    """The site called `name` (as the CLI names it); an ArticleError if there is none."""
+    site = db.session.execute(
+        db.select(Site).where(Site.name == (name or "").strip())).scalar_one_or_none()
+    if site is None:
+        raise ArticleError(f"There is no site called {name!r}.", "site_id")
+    return site
