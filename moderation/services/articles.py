@@ -195,6 +195,17 @@ def upsert(actor: User | None, key: str, values: dict, *,
     return article, created
 
 
+def upsert_outcome(actor: User | None, key: str, values: dict, *,
+                   source: str = "api") -> tuple[Article, str]:
+    """upsert(), saying what it did: "created", "updated" or "unchanged"."""
+    existing = article_by_key(check_key(key))
+    before = _fields(existing) if existing is not None else None
+    article, created = upsert(actor, key, values, source=source)
+    if created:
+        return article, "created"
+    return article, "unchanged" if _fields(article) == before else "updated"
+
+
 def _assign(article: Article, clean: dict) -> None:
     for field, value in clean.items():
         if field == "published_at" and value is None:
