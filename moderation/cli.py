@@ -21,6 +21,7 @@ from moderation.services.pipeline import MAX_BATCH
 
 def register(app: Flask) -> None:
     from moderation.cli_accounts import reset_two_step
+    from moderation.cli_articles import article_cli
     from moderation.cli_model import model_cli
     from moderation.cli_policy import policy_cli
     from moderation.cli_queue import queue_counts_command
@@ -28,7 +29,7 @@ def register(app: Flask) -> None:
 
     for command in (create_user, seed_demo, worker, score, rescore, serve, import_decisions,
                     evaluate, policy_cli, model_cli, reset_two_step, supervise,
-                    queue_counts_command):
+                    queue_counts_command, article_cli):
         app.cli.add_command(command)
 
 

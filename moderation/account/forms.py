@@ -16,6 +16,11 @@ class TokenForm(FlaskForm):
         "Expires", default="90",
         choices=[SelectChoice(str(days), f"in {days} days") for days in EXPIRY_DAYS]
         + [SelectChoice("never", "never (until revoked)")])
+    # Shown to admins only; the service refuses a publisher token to anyone else.
+    scope = SelectField(
+        "What it may do", default="full",
+        choices=[SelectChoice("full", "everything you may do"),
+                 SelectChoice("publisher", "publisher: only add and change articles (for a CMS)")])
 
     def days(self) -> int | None:
         return None if self.expires.data == "never" else int(self.expires.data)

@@ -88,6 +88,7 @@ def _page(form=None, created=None, raw_token=None) -> str:
         form=form if form is not None else TokenForm(formdata=None),
         created=created,
         raw_token=raw_token,
+        status=tokens.status,
     )
 
 
@@ -104,9 +105,14 @@ def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(form=form), 400
-    token, raw_token = tokens.create(current_user, form.name.data, days=form.days())
+    try:
+        token, raw_token = tokens.create(current_user, form.name.data, days=form.days(),
+                                         scope=form.scope.data)
+    except tokens.TokenError as error:
+        form.scope.errors = [*form.scope.errors, str(error)]
+        return _page(form=form), 400
     security_log.record("token.created", current_user._get_current_object(),
-                        token=token.prefix, name=token.name,
+                        token=token.prefix, name=token.name, scope=token.scope,
                         expires=token.expires_at.isoformat() if token.expires_at else None)
     db.session.commit()
     # Shown on this page once and never again: not in a redirect's URL, not cached.

@@ -1,3 +1,4 @@
+from moderation.api import articles  # noqa: F401  (routes on the api blueprint)
 from moderation.api.public import bp as public_bp
 from moderation.api.routes import bp
 

@@ -9,10 +9,13 @@ from flask_login import current_user
 
 from moderation.api.schema import ApiError
 from moderation.extensions import csrf, db
-from moderation.models import Role, User
+from moderation.models import ApiToken, Role, User
 from moderation.services import tokens
 
 STAFF = (Role.MODERATOR, Role.ADMIN)
+PUBLISHER = "publisher"
+# What a publisher token (a CMS keeping its articles in sync) may reach: nothing else.
+PUBLISHER_ENDPOINTS = frozenset({"api.article_list", "api.article_get", "api.article_put"})
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -20,7 +23,7 @@ def _refuse(message: str, challenge: str = "Bearer") -> ApiError:
     return ApiError(401, message, headers={"WWW-Authenticate": challenge})
 
 
-def _bearer_user(header: str) -> User:
+def _bearer_token(header: str) -> ApiToken:
     scheme, _, raw = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise _refuse("Send the API token as 'Authorization: Bearer <token>'.",
@@ -29,16 +32,17 @@ def _bearer_user(header: str) -> User:
     if token is None:
         raise _refuse("This API token is not valid: it is unknown or revoked, or its account "
                       "is disabled.", 'Bearer error="invalid_token"')
-    user = token.user
     db.session.commit()  # its last_used_at, before the view's own transaction
-    return user
+    return token
 
 
 def authenticate() -> None:
     """Every API request, before its view: sets g.api_user or answers 401/403."""
     header = request.headers.get("Authorization")
+    scope = None  # a signed-in browser may do all its user may
     if header is not None:
-        user = _bearer_user(header)
+        token = _bearer_token(header)
+        user, scope = token.user, token.scope
     elif current_user.is_authenticated and current_user.is_active:
         user = current_user._get_current_object()
         if request.method in UNSAFE_METHODS and current_app.config["WTF_CSRF_ENABLED"]:
@@ -52,7 +56,10 @@ def authenticate() -> None:
         # until the owner has signed in and chosen a new one.
         raise ApiError(403, "This account must choose a new password before it can use the "
                             "API: sign in at /login to set one.")
+    if scope == PUBLISHER and request.endpoint not in PUBLISHER_ENDPOINTS:
+        raise ApiError(403, "This token may only manage articles (/api/v1/articles).")
     g.api_user = user
+    g.api_scope = scope
 
 
 def api_user() -> User:

@@ -24,6 +24,7 @@ from moderation.models.decisions import (
 )
 from moderation.models.learning import ExampleVector, SemanticExample, SiteModel
 from moderation.models.limits import rate_limits
+from moderation.models.sites import OutboxEvent, Site
 from moderation.models.users import (
     PASSWORD_METHOD,
     ApiToken,
@@ -36,7 +37,7 @@ from moderation.models.workers import WorkerHeartbeat
 __all__ = [
     "BASE_LABELS", "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "SITE_LABEL", "AdminEvent",
     "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
-    "ExampleVector", "ImportBatch", "Policy", "Report", "Role", "Sanction", "Score",
-    "SecurityEvent", "SemanticExample", "SiteModel", "StaffSession", "User", "WordRule",
+    "ExampleVector", "ImportBatch", "OutboxEvent", "Policy", "Report", "Role", "Sanction", "Score",
+    "SecurityEvent", "SemanticExample", "Site", "SiteModel", "StaffSession", "User", "WordRule",
     "WorkerHeartbeat", "queue_count_changes", "queue_counts", "rate_limits", "utcnow",
 ]

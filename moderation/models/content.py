@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 class Article(db.Model):
     __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_external_key", "external_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -46,6 +47,11 @@ class Article(db.Model):
     comments_open: Mapped[bool] = mapped_column(Boolean, default=True)
     premoderate: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # From a CMS: its own key for the article, the page readers see it on, and the site.
+    external_key: Mapped[str | None] = mapped_column(String(200))
+    canonical_url: Mapped[str | None] = mapped_column(String(500))
+    # A site's id, checked by services/articles (no constraint: see migration e2b4c6d8f0a1).
+    site_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     comments: Mapped[list[Comment]] = relationship(back_populates="article")
 
@@ -113,6 +119,9 @@ class Comment(db.Model):
     reports_cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Set on comments brought over from another tool's history (decided, never shown as new).
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    # A reader signed in through the site's CMS (SSO): "<site id>:<the CMS's reader id>".
+    # None for anonymous readers. Holds and bans bind to it (services/authors.author_key).
+    reader_id: Mapped[str | None] = mapped_column(String(240), index=True)
 
     article: Mapped[Article] = relationship(back_populates="comments")
     policy: Mapped[Policy | None] = relationship()

@@ -73,6 +73,9 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: until revoked
+    # "full": everything its user may do. "publisher": only articles (a CMS keeping them in
+    # sync), whoever made it.
+    scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
 
     user: Mapped[User] = relationship()
 

@@ -27,9 +27,12 @@ def hash_token(raw: str) -> str:
 
 
 EXPIRY_DAYS = (7, 30, 90, 365)  # choices offered; None means until revoked
+# "full": all its user may do; "publisher": only /api/v1/articles (for a CMS), made by admins.
+SCOPES = ("full", "publisher")
 
 
-def create(user: User, name: str, *, days: int | None = None) -> tuple[ApiToken, str]:
+def create(user: User, name: str, *, days: int | None = None,
+           scope: str = "full") -> tuple[ApiToken, str]:
     """A new token for `user`: the row, and the raw token (the only time it exists). With
     `days` it stops working that many days from now."""
     name = (name or "").strip()
@@ -37,10 +40,14 @@ def create(user: User, name: str, *, days: int | None = None) -> tuple[ApiToken,
         raise TokenError(f"A token's name is 1 to {MAX_NAME} characters.")
     if days is not None and not 1 <= days <= 3650:
         raise TokenError("A token lasts 1 to 3,650 days, or until it is revoked.")
+    if scope not in SCOPES:
+        raise TokenError(f"A token's scope is one of: {', '.join(SCOPES)}.")
+    if scope == "publisher" and not user.is_admin:
+        raise TokenError("Only admins make publisher tokens: they add and change articles.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken(user_id=user.id, name=name, prefix=raw[:DISPLAY_CHARS],
-                     token_hash=hash_token(raw), created_at=now,
+                     token_hash=hash_token(raw), created_at=now, scope=scope,
                      expires_at=now + timedelta(days=days) if days else None)
     db.session.add(token)
     db.session.flush()
@@ -95,3 +102,14 @@ def list_for(user: User) -> list[ApiToken]:
         db.select(ApiToken).where(ApiToken.user_id == user.id)
         .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     ).scalars())
+
+
+def status(token: ApiToken) -> str:
+    """What the tokens page says about a token: active, expires on …, expired or revoked."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None:
+        if token.expires_at <= utcnow():
+            return "expired"
+        return f"active, expires on {token.expires_at.day} {token.expires_at:%B %Y}"
+    return "active"

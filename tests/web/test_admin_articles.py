@@ -69,7 +69,8 @@ def test_the_list_shows_each_article_s_settings_and_counts_from_one_query(app, a
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     busy_row = html.split(f'id="article-{busy_id}"')[1].split("</tr>")[0]
-    assert 'class="count waiting">3<' in busy_row and 'class="count published">2<' in busy_row
+    assert 'class="count waiting"><a href="/queue/?article=story-' in busy_row
+    assert '">3</a>' in busy_row and 'class="count published">2<' in busy_row
     assert "Busy story" in busy_row and "open" in busy_row
     quiet_row = html.split(f'id="article-{quiet_id}"')[1].split("</tr>")[0]
     assert "closed" in quiet_row and "pre-moderated" in quiet_row
@@ -80,7 +81,8 @@ def test_the_list_shows_each_article_s_settings_and_counts_from_one_query(app, a
 def test_closing_an_article_refuses_readers_and_stores_nothing(app, admin_client, story):
     response = settings(admin_client, story, comments_open=False, premoderate=False)
     assert response.status_code == 303 and response.headers["Location"] == "/admin/articles"
-    assert "comments closed" in admin_client.get("/admin/articles").get_data(as_text=True)
+    assert "Comments on “Council approves a flood barrier” are now closed." in \
+        admin_client.get("/admin/articles").get_data(as_text=True)
     assert article_events(app) == [(
         "article.settings", "article flood-barrier",
         {"before": {"comments_open": True, "premoderate": False},
