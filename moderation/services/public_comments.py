@@ -120,27 +120,28 @@ _SPLIT = re.compile(r"\s*,\s*")
 def parse_keys(values: list[str]) -> list[str]:
     """Keys from `keys=a,b` and/or repeated `keys=`, in the order given, without repeats.
     Blank pieces (a trailing comma) are skipped; an empty list is an error."""
-    keys: list[str] = []
+    keys: dict[str, None] = {}  # ordered, and a repeat costs nothing
     for value in values:
         for piece in _SPLIT.split(value.strip()):
-            if not piece:
-                continue
-            if len(piece) > articles.MAX_KEY:
-                raise PublicReadError(f"A key can be at most {articles.MAX_KEY} characters; "
-                                      f"one starting “{piece[:40]}” is longer.", "keys")
-            try:
-                piece = articles.check_key(piece)
-            except articles.ArticleError as error:
-                raise PublicReadError(f"“{piece[:40]}” is not an article key. {error}",
-                                      "keys") from None
-            if piece not in keys:
-                keys.append(piece)
+            if piece:
+                keys[_one_key(piece)] = None
+            if len(keys) > MAX_KEYS:  # stop reading: a huge list is refused as it stands
+                raise PublicReadError(f"Ask for at most {MAX_KEYS} keys at a time: split "
+                                      "them into several requests.", "keys")
     if not keys:
         raise PublicReadError("Give at least one article key: keys=key1,key2.", "keys")
-    if len(keys) > MAX_KEYS:
-        raise PublicReadError(f"Ask for at most {MAX_KEYS} keys at a time ({len(keys)} were "
-                              "given): split them into several requests.", "keys")
-    return keys
+    return list(keys)
+
+
+def _one_key(piece: str) -> str:
+    if len(piece) > articles.MAX_KEY:
+        raise PublicReadError(f"A key can be at most {articles.MAX_KEY} characters; the one "
+                              f"starting “{piece[:40]}” is longer.", "keys")
+    try:
+        return articles.check_key(piece)
+    except articles.ArticleError as error:
+        raise PublicReadError(f"“{piece[:40]}” is not an article key. {error}", "keys") \
+            from None
 
 
 def counts(keys: list[str]) -> dict[str, int]:
