@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.public_bp)
+    app.register_blueprint(api.public_script_bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(decisions.bp)
     app.register_blueprint(decisions.authors_bp)
