@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,7 +27,7 @@ class EndpointForm(FlaskForm):
     description = StringField("Description (optional)", filters=[strip],
                               validators=[Optional(), Length(max=MAX_DESCRIPTION), no_binary])
     events = SelectMultipleField(
-        "Events", choices=[(kind, EVENT_LABELS[kind]) for kind in KINDS],
+        "Events", choices=[SelectChoice(kind, EVENT_LABELS[kind]) for kind in KINDS],
         validators=[DataRequired("Choose at least one event to send.")],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     active = BooleanField("Active: send events to this URL", default=True)
