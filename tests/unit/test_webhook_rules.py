@@ -118,3 +118,18 @@ def test_retries_back_off_exponentially_up_to_the_cap():
     policy = RetryPolicy(base_seconds=30, max_seconds=3600, max_attempts=8)
     assert [policy.delay(attempts) for attempts in range(1, 9)] == \
         [30, 60, 120, 240, 480, 960, 1920, 3600]
+
+
+def test_the_verification_snippet_in_the_docs_accepts_our_signature_and_nothing_else():
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    [snippet] = re.findall(r"```python\n(.*?)```", docs, flags=re.DOTALL)
+    namespace: dict = {}
+    exec(compile(snippet, "docs/webhooks.md", "exec"), namespace)  # noqa: S102  (our own docs)
+    verify = namespace["verify"]
+    assert verify(SECRET, BODY, webhook_signing.header(SECRET, BODY))
+    assert not verify(SECRET, BODY + b" ", webhook_signing.header(SECRET, BODY))
+    assert not verify(SECRET, BODY, webhook_signing.header(SECRET, BODY, timestamp=1))
+    assert not verify(SECRET, BODY, "v1=deadbeef")
