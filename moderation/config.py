@@ -47,6 +47,19 @@ DEFAULTS = {
     # `flask model train`), checking at most this often.
     "MODERATION_SITE_MODEL_RETRAIN_EVERY": 0,
     "MODERATION_SITE_MODEL_CHECK_SECONDS": 300,
+    # Webhooks (services/webhooks, webhook_delivery). Receivers on loopback or private
+    # addresses are refused unless allowed (a local test receiver, say).
+    "MODERATION_WEBHOOKS_ALLOW_PRIVATE": False,
+    "MODERATION_WEBHOOKS_TIMEOUT_SECONDS": 5,
+    # Retries: base, 2*base, 4*base … capped; after the last attempt the delivery has failed.
+    "MODERATION_WEBHOOKS_RETRY_BASE_SECONDS": 30,
+    "MODERATION_WEBHOOKS_RETRY_MAX_SECONDS": 3600,
+    "MODERATION_WEBHOOKS_MAX_ATTEMPTS": 8,
+    "MODERATION_WEBHOOKS_LEASE_SECONDS": 60,
+    # How stale each process's list of subscribed event kinds may be (a comment post asks it).
+    "MODERATION_WEBHOOKS_KINDS_SECONDS": 5,
+    # The worker fans events out and sends what is due at most this often.
+    "MODERATION_WEBHOOKS_EVERY_SECONDS": 1.0,
     # Moderators
     "MODERATION_UNDO_SECONDS": 600,
     "MODERATION_DECISIONS_PER_PAGE": 50,

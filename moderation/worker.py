@@ -22,6 +22,7 @@ from moderation.models import WorkerHeartbeat, utcnow
 from moderation.scoring import ScoredText, Scorer
 from moderation.services import examples, pipeline, queue_counts, site_models
 from moderation.services.scorer import scorer_choice
+from moderation.webhook_sender import WebhookSender
 
 log = logging.getLogger(__name__)
 FOLD_EVERY_SECONDS = 1.0
@@ -82,6 +83,9 @@ class Worker:
         self.retrain_check_seconds = float(config["MODERATION_SITE_MODEL_CHECK_SECONDS"])
         self._next_retrain_check = 0.0
         self._next_fold = 0.0
+        self.webhooks = WebhookSender(app)
+        self.webhooks_every = float(config["MODERATION_WEBHOOKS_EVERY_SECONDS"])
+        self._next_webhooks = 0.0
         self._warning: str | None = None  # this batch went through, but something was skipped
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
         # A scorer call that timed out still runs (and holds the model's lock): no new batch
@@ -219,6 +223,7 @@ class Worker:
                 stop.wait(self.poll_seconds * 5)
             self.heartbeat()
             self.fold_counts_if_due()
+            self.deliver_webhooks_if_due()
             self.retrain_if_due()
             batches += 1
             if max_batches is not None and batches >= max_batches:
@@ -246,6 +251,17 @@ class Worker:
                 log.exception("retraining the site model failed")
             finally:
                 db.session.remove()
+
+    def deliver_webhooks_if_due(self) -> None:
+        """Fan new events out to webhook endpoints and send what is due, between batches
+        (services/webhook_delivery), at most every MODERATION_WEBHOOKS_EVERY_SECONDS."""
+        if time.monotonic() < self._next_webhooks:
+            return
+        self._next_webhooks = time.monotonic() + self.webhooks_every
+        try:
+            self.webhooks.run_once()
+        except Exception:  # the database went away, say: the next step tries again
+            log.exception("webhook delivery step failed")
 
     def fold_counts_if_due(self) -> None:
         """Fold the queue's band-count changes into their totals, about once a second, so

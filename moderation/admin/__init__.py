@@ -1,5 +1,5 @@
-"""Admin pages: policy, word lists, imports, users, articles. Each module adds its routes to
-the one blueprint, which refuses everyone but admins."""
+"""Admin pages: policy, word lists, imports, users, articles, webhooks. Each module adds its
+routes to the one blueprint, which refuses everyone but admins."""
 
 from moderation.admin import (  # noqa: F401  (routes)
     articles,
@@ -8,6 +8,7 @@ from moderation.admin import (  # noqa: F401  (routes)
     policy,
     security,
     users,
+    webhooks,
     words,
 )
 from moderation.admin.base import bp

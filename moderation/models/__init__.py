@@ -32,11 +32,13 @@ from moderation.models.users import (
     StaffSession,
     User,
 )
+from moderation.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from moderation.models.workers import WorkerHeartbeat
 
 __all__ = [
     "BASE_LABELS", "LABELS", "OPEN_STATES", "PASSWORD_METHOD", "SITE_LABEL", "AdminEvent",
     "ApiToken", "Article", "AuthorHold", "Band", "Comment", "CommentState", "Decision",
+    "DeliveryStatus", "WebhookDelivery", "WebhookEndpoint",
     "ExampleVector", "ImportBatch", "OutboxEvent", "Policy", "Report", "Role", "Sanction", "Score",
     "SecurityEvent", "SemanticExample", "Site", "SiteModel", "StaffSession", "User", "WordRule",
     "WorkerHeartbeat", "queue_count_changes", "queue_counts", "rate_limits", "utcnow",

@@ -31,9 +31,10 @@ def article_data(article: Article) -> dict:
             "published_at": iso(article.published_at)}
 
 
-def comment_data(comment: Comment) -> dict:
-    """What a subscriber learns about a comment: never the author's email or address."""
-    article = comment.article
+def comment_data(comment: Comment, article: Article | None = None) -> dict:
+    """What a subscriber learns about a comment: never the author's email or address.
+    `article` spares a lookup where the caller has it (a post not yet loaded as an object)."""
+    article = article or comment.article
     return {"id": comment.id, "state": comment.state.value,
             "article": {"id": article.id, "key": article.external_key, "slug": article.slug,
                         "url": article.canonical_url},

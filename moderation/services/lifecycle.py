@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from moderation.extensions import db
 from moderation.models import Comment, CommentState, Decision, Policy, User, utcnow
+from moderation.services import webhooks
 
 
 class StateConflict(Exception):
@@ -84,4 +85,5 @@ def change_state(
     )
     db.session.add(decision)
     db.session.flush()
+    webhooks.after_change(comment, decision)  # its event, in this same transaction
     return decision

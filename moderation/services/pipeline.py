@@ -20,7 +20,7 @@ from moderation.models import (
     utcnow,
 )
 from moderation.scoring import ScoredText, ScorerIdentity
-from moderation.services import authors, sanctions, words
+from moderation.services import authors, sanctions, webhooks, words
 from moderation.services import policy as policies
 from moderation.services.lifecycle import StateConflict, change_state
 from moderation.services.site_evidence import pack_embedding
@@ -209,6 +209,7 @@ def apply_scores(
                                                       note))
     _store_scores({cid: results[cid] for cid in rows}, identity, now, site_model_id)
     decisions, unwritten = [], set(rows)  # rows whose risk and band are not written yet
+    moved: dict[int, CommentState] = {}
     for (seen, target), items in moves.items():
         notes = {cid: (why, note) for cid, why, note in items}
         # Staying put is checked too: a moderator may have decided it since we read it.
@@ -222,6 +223,7 @@ def apply_scores(
         outcome.kept += len(notes) - len(held)
         if target is seen:
             continue
+        moved.update(dict.fromkeys(held, target))
         outcome.moved += len(held)
         decisions += [{"comment_id": cid, "policy_id": policy.id, "from_state": seen,
                        "to_state": target, "reason": notes[cid][0], "note": notes[cid][1],
@@ -233,6 +235,7 @@ def apply_scores(
         db.session.execute(db.insert(Decision), decisions)
     db.session.flush()
     db.session.expire_all()  # the ORM's copies of these comments are out of date now
+    webhooks.emit_moves(moved, now)  # one insert for the batch's events, if anyone listens
     return outcome
 
 

@@ -7,7 +7,7 @@ import pytest
 from moderation.extensions import db
 from moderation.models import Comment, CommentState, Decision, Role, Score, utcnow
 from moderation.scoring import ScoredText, ScorerIdentity
-from moderation.services import pipeline
+from moderation.services import pipeline, webhooks
 from moderation.services.decide import decide
 from moderation.worker import Worker
 from tests.factories import make_article, make_comment, make_user
@@ -364,6 +364,9 @@ def test_a_batch_is_banded_in_a_handful_of_statements_whatever_its_size(app):
             db.session.commit()
             token, claimed = pipeline.claim_batch(count, 60)
             db.session.commit()
+            # Which event kinds webhooks listen for is read every few seconds, not per batch.
+            app.config["MODERATION_WEBHOOKS_KINDS_SECONDS"] = 3600
+            webhooks.subscribed_kinds()
             seen = []
 
             def counter(*args):

@@ -1,0 +1,89 @@
+"""Where a webhook may be sent: http(s) URLs without credentials, to public addresses only.
+The URL is checked when saved and its host resolved again at every delivery, and the
+connection goes to the address that was checked, so a DNS answer that changes in between
+(rebinding) cannot point a delivery at this machine or its private network."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+SCHEMES = {"http": 80, "https": 443}
+MAX_URL = 500
+_KINDS = {"unspecified": "the unspecified address", "loopback": "a loopback address",
+          "link_local": "a link-local address", "multicast": "a multicast address",
+          "private": "a private address", "reserved": "a reserved address"}
+
+
+class UnsafeURL(ValueError):
+    """The URL may not receive webhooks; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str  # the name in the URL: the Host header and TLS's server name
+    port: int
+    path: str  # path and query
+    address: str  # where to connect: one of the checked addresses
+
+
+def parse(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path with query) of an acceptable URL, or UnsafeURL."""
+    url = (url or "").strip()
+    if not url or len(url) > MAX_URL:
+        raise UnsafeURL(f"A webhook URL is 1 to {MAX_URL} characters.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UnsafeURL("This is not a URL like https://hooks.example/moderation.") from None
+    if parts.scheme not in SCHEMES or not parts.hostname:
+        raise UnsafeURL("A webhook URL starts with https:// (or http://) and a host name.")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeURL("A webhook URL cannot carry a user name or password: the signature "
+                        "header proves the sender.")
+    if parts.fragment:
+        raise UnsafeURL("A webhook URL has no #fragment.")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.scheme, parts.hostname.lower(), port or SCHEMES[parts.scheme], path
+
+
+def refusal(address: str) -> str | None:
+    """Why this address may not receive webhooks, or None when it is public."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for kind, words in _KINDS.items():
+        if getattr(ip, f"is_{kind}"):
+            return f"{ip} is {words}"
+    if not ip.is_global:  # shared address space (100.64/10), documentation ranges and such
+        return f"{ip} is not a public address"
+    return None
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (an IP literal resolves to itself)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def check(url: str, *, allow_private: bool = False) -> Target:
+    """The URL's parts and the address to connect to; UnsafeURL when any address the host
+    resolves to is not public (unless `allow_private`), or it does not resolve."""
+    scheme, host, port, path = parse(url)
+    try:
+        addresses = resolve(host, port)
+    except (OSError, UnicodeError):
+        raise UnsafeURL(f"The host {host} could not be resolved.") from None
+    if not addresses:
+        raise UnsafeURL(f"The host {host} could not be resolved.")
+    if not allow_private:
+        for address in addresses:
+            why = refusal(address)
+            if why:
+                raise UnsafeURL(f"Webhooks are not sent to {host}: {why}. Only public "
+                                "addresses receive webhooks.")
+    return Target(scheme, host, port, path, addresses[0])
