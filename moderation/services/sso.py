@@ -54,7 +54,7 @@ def verify(site: Site, token: str) -> Reader:
     header = _header(token)
     if header.get("alg") != ALGORITHM:
         raise SSOError(f"The sign-in token must be signed with {ALGORITHM}, not "
-                       f"{header.get('alg')!r}.")
+                       f"{header.get('alg')}.")
     try:
         claims = jwt.decode(token, site.sso_secret, algorithms=[ALGORITHM],
                             options={"require": ["sub", "name", "exp"]})
@@ -64,7 +64,7 @@ def verify(site: Site, token: str) -> Reader:
     except jwt.InvalidSignatureError:
         raise SSOError(f"The sign-in token was not signed by {site.name}.", 403) from None
     except jwt.MissingRequiredClaimError as missing:
-        raise SSOError(f"The sign-in token lacks the {missing.claim!r} claim.") from None
+        raise SSOError(f"The sign-in token has no {missing.claim} claim.") from None
     except jwt.InvalidTokenError as error:
         raise SSOError(f"The sign-in token is not valid ({error}).") from None
     return _reader(site, claims)
@@ -77,11 +77,11 @@ def _reader(site: Site, claims: dict) -> Reader:
                        "shorter ones.")
     sub, name, email = claims["sub"], claims["name"], claims.get("email")
     if not isinstance(sub, str) or not sub.strip() or len(sub) > 200:
-        raise SSOError("The sign-in token's 'sub' is the reader's id: 1 to 200 characters.")
+        raise SSOError("The sign-in token's sub is the reader's id: 1 to 200 characters.")
     if not isinstance(name, str) or not name.strip() or len(name) > 80:
-        raise SSOError("The sign-in token's 'name' is 1 to 80 characters.")
+        raise SSOError("The sign-in token's name is 1 to 80 characters.")
     if email is not None and (not isinstance(email, str) or len(email) > 254):
-        raise SSOError("The sign-in token's 'email' is not an email address.")
+        raise SSOError("The sign-in token's email is not an email address.")
     return Reader(site.id, sub.strip(), " ".join(name.split()), (email or "").strip() or None)
 
 
