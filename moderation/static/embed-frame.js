@@ -39,7 +39,7 @@
     fetch(stateUrl, { headers: { Accept: "application/json" }, credentials: "omit" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (answer) {
-        if (answer && answer.state !== "pending") location.replace(location.href);
+        if (answer && answer.state !== "pending") location.reload();
         else setTimeout(function () { follow(stateUrl); }, 1500);
       })
       .catch(function () { setTimeout(function () { follow(stateUrl); }, 3000); });
