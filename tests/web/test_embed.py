@@ -200,6 +200,21 @@ def test_a_signed_in_reader_posts_as_their_verified_account(app, client, bugle):
     assert (stored.author_name, stored.author_email) == ("Ada Reader", "ada@reader.example")
 
 
+def test_moderators_see_a_signed_in_reader_as_a_verified_account(app, client, bugle, moderator):
+    from tests.conftest import _signed_in
+
+    post(client, loaded(client, embed_url(sso=signed())), body="Signed and sealed.")
+    stored = comments(app)[-1]
+    with app.app_context():
+        db.session.get(Comment, stored.id).state = CommentState.QUEUED
+        db.session.commit()
+    _signed_in(client, "maria")
+    card = client.get("/queue/").get_data(as_text=True)
+    assert re.search(r'class="author">Ada Reader</span>\s*<span class="verified"', card)
+    page = client.get(f"/decisions/comments/{stored.id}").get_data(as_text=True)
+    assert f"verified account {bugle['site_id']}:cms-42" in page
+
+
 def test_a_hold_and_a_ban_follow_the_account_through_a_new_name(app, client, bugle, moderator):
     from moderation.models import User
     from moderation.services import authors, sanctions
