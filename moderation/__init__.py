@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         cli,
         compression,
         decisions,
+        embed,
         errors,
         health,
         public,
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.register(app)  # before the blueprints: it adds the <id:...> URL converter
     compression.register(app)  # gzip the body; hooks that only set headers may run after
     app.register_blueprint(public.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(health.bp)

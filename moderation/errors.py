@@ -45,8 +45,10 @@ def _message(error: HTTPException) -> str:
 def _respond(code: int, message: str):
     if _wants_json():
         return jsonify({"error": TITLES.get(code, "Error"), "message": message}), code
+    # Inside a news site's page the embed's own compact page, without our masthead.
+    template = "embed/error.html" if request.blueprint == "embed" else "errors/error.html"
     return render_template(
-        "errors/error.html", code=code, title=TITLES.get(code, "Error"), message=message
+        template, code=code, title=TITLES.get(code, "Error"), message=message
     ), code
 
 

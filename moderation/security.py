@@ -19,6 +19,15 @@ HEADERS = {
 }
 
 
+
+
+def framed_by(frame_ancestors: str) -> dict[str, str]:
+    """Headers for the one kind of page other sites may frame (the comments embed): our CSP
+    with their origins as frame-ancestors, and no X-Frame-Options (it cannot name origins)."""
+    csp = HEADERS["Content-Security-Policy"].replace("frame-ancestors 'none'", frame_ancestors)
+    return {"Content-Security-Policy": csp}
+
+
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # The one place that takes a file: an admin's CSV of past decisions (moderation/admin/imports).
 UPLOAD_PATHS = frozenset({"/admin/imports"})
@@ -109,7 +118,10 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def add_security_headers(response):
+        framed = "frame-ancestors" in response.headers.get("Content-Security-Policy", "")
         for name, value in HEADERS.items():
+            if name == "X-Frame-Options" and framed:
+                continue  # the view chose who may frame it (security.framed_by)
             response.headers.setdefault(name, value)
         if https:  # browsers then refuse plain HTTP to this site for a year
             response.headers.setdefault("Strict-Transport-Security",

@@ -7,6 +7,7 @@ from moderation.admin import (  # noqa: F401  (routes)
     learning,
     policy,
     security,
+    sites,
     users,
     webhooks,
     words,

@@ -9,9 +9,14 @@ from moderation.extensions import db
 from moderation.models import AuthorHold, Comment, CommentState, User, utcnow
 
 
-def author_key(name: str, email: str | None, ip_hash: str | None) -> str:
-    """The same email is the same author; without one, the same name from the same address."""
-    if email and email.strip():
+def author_key(name: str, email: str | None, ip_hash: str | None,
+               reader_id: str | None = None) -> str:
+    """A reader signed in through the site's CMS is their account there, whatever name or
+    email they use; otherwise the same email is the same author, and without one, the same
+    name from the same address."""
+    if reader_id:
+        basis = "reader:" + reader_id
+    elif email and email.strip():
         basis = "email:" + email.strip().lower()
     else:
         basis = "name:" + name.strip().lower() + "|" + (ip_hash or "")

@@ -139,13 +139,16 @@ _STRONGEST = db.select(Sanction).where(
            Sanction.ip_hash == db.bindparam("ip_hash")))
 
 
-def refusal_for(name: str, email: str | None, ip_hash: str | None) -> str | None:
+def refusal_for(name: str, email: str | None, ip_hash: str | None,
+                reader_id: str | None = None) -> str | None:
     """What someone about to post is told if they are banned or suspended; None otherwise.
     Asked before every comment is stored, so it reads plain rows of the refusing kinds on the
     session's connection, without building ORM objects."""
     from moderation.services.authors import author_key
 
-    name_key, hashed = author_key(name, email, ip_hash), email_hash(email)
+    # A signed-in reader's name key is their account (authors.author_key): a new display
+    # name does not escape a ban.
+    name_key, hashed = author_key(name, email, ip_hash, reader_id), email_hash(email)
     if not (name_key or hashed or ip_hash):
         return None
     found = db.session.connection().execute(_REFUSING, {

@@ -43,8 +43,10 @@ class Posted:
 
 
 def submit_comment(
-    article: Article, *, author_name: str, author_email: str | None, body: str, ip_hash: str | None
+    article: Article, *, author_name: str, author_email: str | None, body: str, ip_hash: str | None,
+    reader_id: str | None = None,
 ) -> Posted:
+    """`reader_id`: a reader signed in through the site's CMS (services/sso)."""
     ensure_open(article)
     digest = post_digest(article, author_name.strip(), body.strip(), ip_hash)
     # Without an address two readers could share a digest: no replay check then.
@@ -54,7 +56,7 @@ def submit_comment(
     values = {
         "post_digest": digest,
         "article_id": article.id,
-        "author_key": authors.author_key(author_name, author_email, ip_hash),
+        "author_key": authors.author_key(author_name, author_email, ip_hash, reader_id),
         "author_name": author_name.strip(),
         "author_email": (author_email or "").strip() or None,
         "body": body.strip(),
@@ -62,6 +64,7 @@ def submit_comment(
         "public_token": secrets.token_urlsafe(24),
         "state": CommentState.PENDING,
         "created_at": utcnow(),
+        "reader_id": reader_id,
     }
     # One Core INSERT on the session's connection and transaction, without the unit of work's
     # bookkeeping (a fifth of a post's web CPU).

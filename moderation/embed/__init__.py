@@ -1,0 +1,3 @@
+from moderation.embed.routes import bp
+
+__all__ = ["bp"]
