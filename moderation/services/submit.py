@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from moderation.extensions import db
-from moderation.models import Article, Comment, CommentState, utcnow
+from moderation.models import Article, Comment, CommentState, Site, utcnow
 from moderation.services import authors, events, webhooks
 from moderation.services.importer import ARCHIVE_SLUG
 
@@ -32,6 +32,19 @@ def hash_ip(ip: str | None, secret: str) -> str | None:
 def ensure_open(article: Article) -> None:
     if not article.comments_open:
         raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
+
+
+def sign_in_needed(article: Article) -> str | None:
+    """Why the plain article form cannot take a post here, when the article belongs to a site
+    whose readers must sign in on the site itself (the embed, with the site's token, is the
+    only way in); None when it can. Articles of no site cost no query."""
+    if article.site_id is None:
+        return None
+    site = db.session.get(Site, article.site_id)
+    if site is None or site.allow_anonymous:
+        return None
+    return (f"Comments on this article are for readers signed in on {site.name}: sign in "
+            "there and comment under the article on the site itself.")
 
 
 @dataclass(frozen=True)
