@@ -109,6 +109,60 @@ def test_an_article_is_not_registered_from_an_address_off_the_site(app, client, 
     assert "register it first" in page.get_data(as_text=True)
 
 
+def new_article_url(n: int, **extra) -> str:
+    return embed_url(key=f"2024/07/story-{n}", title=f"Story {n}",
+                     url=f"{SITE}/2024/07/story-{n}", **extra)
+
+
+def article_keys(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.execute(
+            db.select(Article.external_key).order_by(Article.id)).scalars())
+
+
+def test_registrations_from_one_address_are_rate_limited_but_reading_is_not(app, client,
+                                                                             bugle):
+    app.config["MODERATION_AUTO_REGISTER_LIMIT"] = "2 per hour"
+    assert client.get(new_article_url(1)).status_code == 200
+    assert client.get(new_article_url(2)).status_code == 200
+    refused = client.get(new_article_url(3))
+    assert refused.status_code == 429
+    assert "Too many new articles" in refused.get_data(as_text=True)
+    assert article_keys(app) == ["2024/05/flood-barrier", "2024/07/story-1", "2024/07/story-2"]
+    # Articles that exist are shown however many times they load.
+    for _ in range(3):
+        assert client.get(new_article_url(1)).status_code == 200
+        assert client.get(embed_url()).status_code == 200
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate"}, 403),
+    ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ({"Referer": "https://evil.example/spam"}, 403),
+    ({"Sec-Fetch-Dest": "iframe", "Referer": "https://evil.example/"}, 403),
+    ({"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site",
+      "Referer": f"{SITE}/2024/07/story-1"}, 200),
+    ({"Referer": f"{SITE}/"}, 200),
+])
+def test_only_what_looks_like_the_sites_page_framing_the_embed_registers(app, client, bugle,
+                                                                         headers, status):
+    page = client.get(new_article_url(1), headers=headers)
+    assert page.status_code == status
+    registered = "2024/07/story-1" in article_keys(app)
+    assert registered is (status == 200)
+
+
+def test_a_registered_headline_is_the_trimmed_bounded_title(app, client, bugle):
+    title = "  Breaking:\x07 a\u200b   very \n long " + "title " * 100
+    assert client.get(embed_url(key="2024/07/long", title=title,
+                                url=f"{SITE}/2024/07/long")).status_code == 200
+    with app.app_context():
+        headline = db.session.execute(db.select(Article.headline).where(
+            Article.external_key == "2024/07/long")).scalar_one()
+    assert headline.startswith("Breaking: a very long title") and len(headline) <= 300
+    assert "\x07" not in headline and "\n" not in headline
+
+
 def test_a_reader_posts_without_any_cookie_and_sees_it_being_checked(app, client, bugle):
     fields = loaded(client)
     client.delete_cookie("session")
