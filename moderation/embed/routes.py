@@ -42,7 +42,9 @@ def script():
 
 
 def _carried(values) -> dict[str, str]:
-    return {name: values.get(name, "")[:2000] for name in CARRIED if values.get(name)}
+    # One bound for all: the longest is the sign-in token, which sso accepts up to this.
+    return {name: values.get(name, "")[:sso.MAX_TOKEN_CHARS] for name in CARRIED
+            if values.get(name)}
 
 
 def _admit_registration(origin: str | None):

@@ -3,6 +3,9 @@ iframe without any cookie, and readers signed in through the site's CMS post as 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -254,6 +257,17 @@ def test_a_signed_in_reader_posts_as_their_verified_account(app, client, bugle):
     assert (stored.author_name, stored.author_email) == ("Ada Reader", "ada@reader.example")
 
 
+def test_a_long_sign_in_token_survives_the_round_trip_through_the_form(app, client, bugle):
+    """The form carries what sso accepts (4,096 characters), not less."""
+    token = signed(email="ada@reader.example", about="x" * 2500)
+    assert 2000 < len(token) < sso.MAX_TOKEN_CHARS
+    fields = loaded(client, embed_url(sso=token))
+    assert fields["sso"] == token
+    posted = post(client, fields, body="A long token, still me.")
+    assert posted.status_code == 303
+    assert comments(app)[-1].reader_id == f"{bugle['site_id']}:cms-42"
+
+
 def test_moderators_see_a_signed_in_reader_as_a_verified_account(app, client, bugle, moderator):
     from tests.conftest import _signed_in
 
@@ -291,7 +305,27 @@ def test_a_hold_and_a_ban_follow_the_account_through_a_new_name(app, client, bug
     assert len(comments(app)) == 3
 
 
+def hand_signed(payload: str, header: str = '{"alg":"HS256","typ":"JWT"}') -> str:
+    """A token PyJWT would refuse to make (a kid that is a number, exp as text), signed."""
+    def part(text: bytes) -> bytes:
+        return base64.urlsafe_b64encode(text).rstrip(b"=")
+
+    signing_input = part(header.encode()) + b"." + part(payload.encode())
+    signature = hmac.new(SECRET.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + part(signature)).decode()
+
+
+SOON = int(datetime.now(UTC).timestamp()) + 600
+
+
 @pytest.mark.parametrize("token, status, says", [
+    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON}}}', '{"alg":"HS256","kid":5}'), 400,
+     "header is not valid"),
+    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON}}}', '{"alg":"HS256","crit":"x"}'), 400,
+     "header is not valid"),
+    (hand_signed(f'{{"sub":"1","name":"A","exp":"{SOON}"}}'), 400, "numbers of seconds"),
+    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON},"iat":true}}'), 400,
+     "numbers of seconds"),
     (signed(exp=int(datetime.now(UTC).timestamp()) - 60), 401, "expired"),
     (signed(secret="f" * 40), 403, "not signed by Daily Bugle"),
     (signed(name=None), 400, "no name claim"),
