@@ -4,7 +4,7 @@ and the outbox events a change writes in its own transaction."""
 import pytest
 
 from moderation.extensions import db
-from moderation.models import AdminEvent, Article, OutboxEvent
+from moderation.models import AdminEvent, Article, OutboxEvent, utcnow
 from moderation.services import articles, sites
 from moderation.services.sites import SiteError
 
@@ -117,3 +117,41 @@ def test_two_keys_that_slugify_alike_get_different_slugs(ctx):
     first, _ = articles.upsert(None, "a/b", {"headline": "One"})
     second, _ = articles.upsert(None, "a.b", {"headline": "Two"})
     assert first.slug == "a-b" and second.slug == "a-b-2"
+
+
+def _rival_inserts_first(monkeypatch, **row) -> None:
+    """Another request commits an article after we checked the key and chose a slug, before
+    our insert."""
+    real_free_slug = articles._free_slug
+    calls = []
+
+    def free_slug_then_the_rival(key):
+        slug = real_free_slug(key)
+        if not calls:
+            values = {"section": "", "byline": "", "body": "", "tags": [],
+                      "published_at": utcnow(), "created_at": utcnow(), **row}
+            with db.engine.begin() as other:  # its own connection and transaction
+                other.execute(db.insert(Article.__table__).values(**values))
+        calls.append(key)
+        return slug
+
+    monkeypatch.setattr(articles, "_free_slug", free_slug_then_the_rival)
+
+
+def test_two_upserts_of_one_new_article_race_into_one_article(ctx, monkeypatch):
+    _rival_inserts_first(monkeypatch, external_key="2024/05/race", slug="2024-05-race",
+                         headline="Theirs")
+    article, created = articles.upsert(None, "2024/05/race", {"headline": "Ours"})
+    db.session.commit()
+    assert created is False and article.headline == "Ours"
+    keys = db.session.execute(db.select(Article.external_key)).scalars().all()
+    assert keys == ["2024/05/race"]
+
+
+def test_a_slug_taken_during_the_insert_is_chosen_again(ctx, monkeypatch):
+    _rival_inserts_first(monkeypatch, external_key="other-key", slug="2024-05-race",
+                         headline="Another story")
+    article, created = articles.upsert(None, "2024/05/race", {"headline": "Ours"})
+    db.session.commit()
+    assert created and article.slug == "2024-05-race-2"
+    assert db.session.execute(db.select(db.func.count()).select_from(Article)).scalar_one() == 2
