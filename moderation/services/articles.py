@@ -17,6 +17,7 @@ from moderation import jsonsafe
 from moderation.dates import parse_moment
 from moderation.extensions import db
 from moderation.models import OPEN_STATES, Article, Comment, CommentState, Site, User, utcnow
+from moderation.models.base import MAX_ID
 from moderation.services import admin_log
 
 
@@ -159,6 +160,7 @@ def _clean(values: dict) -> dict:
     if "site_id" in values:
         site_id = values["site_id"]
         if site_id is not None and (isinstance(site_id, bool) or not isinstance(site_id, int)
+                                    or not 1 <= site_id <= MAX_ID
                                     or db.session.get(Site, site_id) is None):
             raise ArticleError("There is no such site.", "site_id")
         clean["site_id"] = site_id
