@@ -56,6 +56,40 @@ def test_a_site_is_found_by_the_origin_a_browser_sends(ctx):
     assert not sites.allows(site, "https://bugle.example.evil.test")
 
 
+@pytest.mark.parametrize("theirs, ours", [
+    ("https://bugle.example", "https://bugle.example:443"),
+    ("https://*.bugle.example", "https://m.bugle.example"),
+    ("https://m.bugle.example", "https://*.bugle.example"),
+    ("https://*.bugle.example", "https://*.sport.bugle.example"),
+    ("https://*.sport.bugle.example", "https://*.bugle.example"),
+])
+def test_an_origin_another_site_covers_is_refused_naming_that_site(ctx, theirs, ours):
+    bugle = sites.save(None, None, name="Daily Bugle", origins=[theirs],
+                       allow_anonymous=True, auto_register=False)
+    with pytest.raises(SiteError, match="“Daily Bugle” already has"):
+        sites.save(None, None, name="Planet", origins=["https://planet.example", ours],
+                   allow_anonymous=True, auto_register=False)
+    planet = sites.save(None, None, name="Planet", origins=["https://planet.example"],
+                        allow_anonymous=True, auto_register=False)
+    with pytest.raises(SiteError, match="Daily Bugle"):
+        sites.save(None, planet, name="Planet", origins=[ours], allow_anonymous=True,
+                   auto_register=False)
+    # A site's own origins never clash with themselves when it is saved again.
+    sites.save(None, bugle, name="Daily Bugle", origins=[theirs], allow_anonymous=False,
+               auto_register=False)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("https://*.bugle.example", "https://bugle.example"),
+    ("https://*.bugle.example", "http://m.bugle.example"),
+    ("https://*.bugle.example", "https://m.bugle.example:8443"),
+    ("https://*.bugle.example", "https://*.notbugle.example"),
+])
+def test_origins_that_no_address_shares_do_not_overlap(first, second):
+    assert not sites.origins_overlap(first, second)
+    assert not sites.origins_overlap(second, first)
+
+
 def test_a_site_keeps_its_secret_when_the_form_leaves_it_empty(ctx):
     secret = "s" * 40
     site = sites.save(None, None, name="Bugle", origins=["https://bugle.example"],
