@@ -61,7 +61,7 @@ def submit_comment(
 ) -> Posted:
     """`reader_id`: a reader signed in through the site's CMS (services/sso)."""
     ensure_open(article)
-    digest = post_digest(article, author_name.strip(), body.strip(), ip_hash)
+    digest = post_digest(article, author_name.strip(), body.strip(), ip_hash, reader_id)
     # Without an address two readers could share a digest: no replay check then.
     replayed = _recent_duplicate(digest) if ip_hash else None
     if replayed is not None:
@@ -88,10 +88,13 @@ def submit_comment(
     return Posted(comment_id, values["public_token"])
 
 
-def post_digest(article: Article, author_name: str, body: str, ip_hash: str | None) -> str:
+def post_digest(article: Article, author_name: str, body: str, ip_hash: str | None,
+                reader_id: str | None = None) -> str:
     """The same post again (a double click, a retry after the reader's connection dropped)
-    has the same digest."""
-    basis = "\x1f".join((str(article.id), ip_hash or "", author_name, body))
+    has the same digest. Two signed-in readers are two people whatever names they use, even
+    behind one address (an office, a proxy); an anonymous post's digest is as it was."""
+    parts = (str(article.id), ip_hash or "", author_name, body)
+    basis = "\x1f".join((*parts, reader_id) if reader_id else parts)
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 

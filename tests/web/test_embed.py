@@ -268,6 +268,15 @@ def test_a_long_sign_in_token_survives_the_round_trip_through_the_form(app, clie
     assert comments(app)[-1].reader_id == f"{bugle['site_id']}:cms-42"
 
 
+def test_two_signed_in_readers_with_one_name_behind_one_address_are_two_comments(app, client,
+                                                                                bugle):
+    for sub in ("cms-1", "cms-2"):
+        fields = loaded(client, embed_url(sso=signed(sub=sub, name="Sam")))
+        assert post(client, fields, body="Agreed.").status_code == 303
+    readers = [comment.reader_id for comment in comments(app)[1:]]
+    assert readers == [f"{bugle['site_id']}:cms-1", f"{bugle['site_id']}:cms-2"]
+
+
 def test_moderators_see_a_signed_in_reader_as_a_verified_account(app, client, bugle, moderator):
     from tests.conftest import _signed_in
 
