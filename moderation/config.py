@@ -68,6 +68,9 @@ DEFAULTS = {
     # Readers
     "MODERATION_POST_LIMIT": "5 per minute;50 per day",
     "MODERATION_REPORT_LIMIT": "10 per minute;100 per day",
+    # Articles an embed may register from its page (auto-registering sites), per address;
+    # loading the comments of an article that exists never counts.
+    "MODERATION_AUTO_REGISTER_LIMIT": "20 per hour",
     # Distinct readers' reports that hide a published comment until a moderator looks.
     "MODERATION_REPORTS_TO_HIDE": 3,
     "MODERATION_LOGIN_LIMIT": "10 per minute",
@@ -113,7 +116,7 @@ def from_environment(environ=os.environ) -> dict:
     # Strings that look like numbers but are paths or names stay strings where it matters.
     for key in ("MODERATION_DETOXIFY_CHECKPOINT", "MODERATION_DETOXIFY_HF_CONFIG",
                 "MODERATION_SCORER", "MODERATION_DETOXIFY_MODEL", "MODERATION_POST_LIMIT",
-                "MODERATION_REPORT_LIMIT"):
+                "MODERATION_REPORT_LIMIT", "MODERATION_AUTO_REGISTER_LIMIT"):
         if key in environ:
             overrides[key] = environ[key]
     # Settings of the extensions themselves, under their own names.

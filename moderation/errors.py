@@ -2,6 +2,7 @@
 stack trace: 400 bad form or expired form token, 403, 404, 405, 409, 413, 429."""
 
 from flask import Flask, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -33,7 +34,8 @@ def _wants_json() -> bool:
 
 def _message(error: HTTPException) -> str:
     default = MESSAGES.get(error.code or 500)
-    if error.code in (413, 429):
+    # Flask-Limiter's description is the limit itself ("5 per 1 minute"): ours reads better.
+    if error.code == 413 or isinstance(error, RateLimitExceeded):
         return default
     description = error.description or ""
     # Werkzeug's stock descriptions are written for developers; prefer our own where we have one.

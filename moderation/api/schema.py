@@ -14,13 +14,13 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from moderation import dates
 from moderation.models import Comment, Decision
+from moderation.models.base import MAX_ID
 from moderation.services import authors
 from moderation.services import queue as queues
 from moderation.services.decide import ACTIONS, REASONS, UNDO
 from moderation.services.queue import QueueError, QueueFilter
 from moderation.validators import _JUNK
 
-MAX_ID = 2**31 - 1  # what the id columns hold, as the <id:...> converter
 MAX_NOTE = 1000
 MAX_SEARCH = 200
 MAX_BULK = 500

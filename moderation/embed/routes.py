@@ -14,6 +14,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from limits import parse_many
 
 from moderation import security
 from moderation.embed.forms import CARRIED, EmbedCommentForm
@@ -41,15 +42,37 @@ def script():
 
 
 def _carried(values) -> dict[str, str]:
-    return {name: values.get(name, "")[:2000] for name in CARRIED if values.get(name)}
+    # One bound for all: the longest is the sign-in token, which sso accepts up to this.
+    return {name: values.get(name, "")[:sso.MAX_TOKEN_CHARS] for name in CARRIED
+            if values.get(name)}
+
+
+def _admit_registration(origin: str | None):
+    """What a new article registered from a page must pass: a browser's frame load, and the
+    per-address limit on registrations (only new articles count against it)."""
+    def admit():
+        embed.check_frame_load(origin, fetch_dest=request.headers.get("Sec-Fetch-Dest"),
+                               fetch_site=request.headers.get("Sec-Fetch-Site"),
+                               fetch_mode=request.headers.get("Sec-Fetch-Mode"),
+                               referer=request.headers.get("Referer"))
+        if not limiter.enabled:
+            return
+        address = request.remote_addr or "unknown"
+        for item in parse_many(current_app.config["MODERATION_AUTO_REGISTER_LIMIT"]):
+            if not limiter.limiter.hit(item, "embed-auto-register", address):
+                raise embed.EmbedError("Too many new articles have been registered from this "
+                                       "address; try again later, or ask the newsroom to "
+                                       "register the article.", 429)
+    return admit
 
 
 def _site_and_article(values, *, register: bool):
+    origin = values.get("origin")
     try:
-        g.embed_site = site = embed.site_for(values.get("origin"))
+        g.embed_site = site = embed.site_for(origin)
         article, created = embed.article_for(
             site, values.get("key", ""), values.get("url") if register else None,
-            values.get("title"))
+            values.get("title"), admit=_admit_registration(origin) if register else None)
     except embed.EmbedError as error:
         abort(error.status, str(error))
     if created:

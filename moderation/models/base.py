@@ -9,6 +9,10 @@ from sqlalchemy import Enum
 
 from moderation.scoring.base import BASE_LABELS, LABELS, SITE_LABEL  # noqa: F401  (re-exported)
 
+# What an id column holds (PostgreSQL's integer); a bigger number is no row, and SQLite's
+# driver cannot even bind one past 2**63.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)

@@ -25,7 +25,8 @@ def _render_article(article, form, status=200):
     page = submit.published_comments(
         article, before=before if before and 0 < before < 2**31 else None)
     return render_template("public/article.html", article=article, page=page,
-                           comments=page.comments, form=form), status
+                           comments=page.comments, form=form,
+                           sign_in=submit.sign_in_needed(article)), status
 
 
 @bp.get("/articles/<slug>")
@@ -42,6 +43,9 @@ def post_comment(slug):
         submit.ensure_open(found)  # before reading the form: a closed article is a 403
     except submit.CommentsClosed as closed:
         abort(403, str(closed))
+    sign_in = submit.sign_in_needed(found)
+    if sign_in:
+        abort(403, f"{sign_in} Nothing was saved.")
     if request.content_length and not request.form:
         # Werkzeug drops a urlencoded body that is not valid UTF-8 as a whole.
         abort(400, "We could not read that post: it is not text (UTF-8 form data). "

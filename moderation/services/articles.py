@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
+
 from moderation import jsonsafe
 from moderation.dates import parse_moment
 from moderation.extensions import db
 from moderation.models import OPEN_STATES, Article, Comment, CommentState, Site, User, utcnow
+from moderation.models.base import MAX_ID
 from moderation.services import admin_log
 
 
@@ -157,6 +160,7 @@ def _clean(values: dict) -> dict:
     if "site_id" in values:
         site_id = values["site_id"]
         if site_id is not None and (isinstance(site_id, bool) or not isinstance(site_id, int)
+                                    or not 1 <= site_id <= MAX_ID
                                     or db.session.get(Site, site_id) is None):
             raise ArticleError("There is no such site.", "site_id")
         clean["site_id"] = site_id
@@ -180,19 +184,43 @@ def upsert(actor: User | None, key: str, values: dict, *,
     key = check_key(key)
     clean = _clean(values)
     article = article_by_key(key)
-    created = article is None
-    if created:
+    if article is None:
         if not clean.get("headline"):
             raise ArticleError("A new article needs a headline.", "headline")
-        article = Article(external_key=key, slug=_free_slug(key), body="", tags=[],
-                          section="", byline="", published_at=utcnow(), created_at=utcnow())
-        db.session.add(article)
-    before = None if created else _fields(article)
+        article = _inserted(key, clean)
+        if article is not None:
+            _logged(actor, article, None, source)
+            return article, True
+        article = article_by_key(key)  # another request created it first: update theirs
+    before = _fields(article)
     _assign(article, clean)
-    if not created and _fields(article) == before:
+    if _fields(article) == before:
         return article, False
     _logged(actor, article, before, source)
-    return article, created
+    return article, False
+
+
+SLUG_TRIES = 3
+
+
+def _inserted(key: str, clean: dict) -> Article | None:
+    """The new article, inserted in a savepoint; None when a concurrent request inserted
+    one with this key between our check and our insert. A slug taken meanwhile by another
+    article is chosen again, a few times."""
+    for _ in range(SLUG_TRIES):
+        article = Article(external_key=key, slug=_free_slug(key), body="", tags=[],
+                          section="", byline="", published_at=utcnow(), created_at=utcnow())
+        _assign(article, clean)
+        try:
+            with db.session.begin_nested():
+                db.session.add(article)
+                db.session.flush()
+            return article
+        except IntegrityError:
+            if article_by_key(key) is not None:
+                return None
+    raise ArticleError("The article could not be given an address: others are being created "
+                       "with the same one right now. Try again.", "key")
 
 
 def upsert_outcome(actor: User | None, key: str, values: dict, *,

@@ -6,6 +6,7 @@ comments, newest or oldest first, a page at a time by keyset."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -48,10 +49,32 @@ def _origin_of(url: str | None) -> str | None:
     return sites.normal_origin(f"{parts.scheme}://{parts.netloc}")
 
 
-def article_for(site: Site, key: str, url: str | None = None,
-                title: str | None = None) -> tuple[Article, bool]:
+def check_frame_load(origin: str | None, *, fetch_dest: str | None, fetch_site: str | None,
+                     fetch_mode: str | None, referer: str | None) -> None:
+    """The request looks like a browser drawing the embed's iframe on a page of `origin`: a
+    browser that sends Sec-Fetch headers says Sec-Fetch-Dest: iframe, and a Referer, where
+    there is one, is on that origin. Only a hurdle: a script can send the same headers."""
+    if (fetch_dest or fetch_site or fetch_mode) and fetch_dest != "iframe":
+        raise EmbedError("A new article is registered only when its page loads the comments "
+                         "in a frame; open the comments from the article's page.", 403)
+    if referer and _origin_of(referer) != sites.normal_origin(origin):
+        raise EmbedError("This article cannot be registered from here: the page that loaded "
+                         "the comments is not the one it says it is.", 403)
+
+
+def _headline(title: str | None, key: str) -> str:
+    """The page's title as a headline: printable characters, spaces collapsed, at most 300
+    characters; the key when there is none."""
+    printable = "".join(ch for ch in (title or "")[:2000] if ch.isprintable() or ch.isspace())
+    return " ".join(printable.split())[:300].strip() or key
+
+
+def article_for(site: Site, key: str, url: str | None = None, title: str | None = None,
+                admit: Callable[[], None] | None = None) -> tuple[Article, bool]:
     """(the article, created now). An unknown key is registered from the page when the site
-    auto-registers and the page's address is one of its origins; otherwise a 404."""
+    auto-registers and the page's address is one of its origins; otherwise a 404. `admit`
+    runs just before a new article is created and may refuse it (an EmbedError): the
+    caller's checks that the request is a browser's frame load, and its rate limit."""
     try:
         key = articles.check_key(key)
     except articles.ArticleError as error:
@@ -67,10 +90,12 @@ def article_for(site: Site, key: str, url: str | None = None,
     if not sites.allows(site, _origin_of(url)):
         raise EmbedError("This article cannot be registered from here: its address is not "
                          f"on {site.name}.", 404)
-    headline = " ".join((title or "").split())[:300] or key
+    if admit is not None:
+        admit()
     try:
-        article, _ = articles.upsert(None, key, {"headline": headline, "canonical_url": url,
-                                                 "site_id": site.id}, source="embed")
+        article, _ = articles.upsert(None, key, {"headline": _headline(title, key),
+                                                 "canonical_url": url, "site_id": site.id},
+                                     source="embed")
     except articles.ArticleError as error:
         raise EmbedError(str(error), 400) from None
     return article, True

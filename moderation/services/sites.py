@@ -78,6 +78,31 @@ def origin_matches(pattern: str, origin: str) -> bool:
         and "/" not in host_port
 
 
+def _example(pattern: str) -> str:
+    """An origin a pattern covers: itself, or one subdomain of a wildcard's domain."""
+    return pattern.replace("://*.", "://x.", 1)
+
+
+def origins_overlap(first: str, second: str) -> bool:
+    """Some origin would match both patterns: the same origin, a wildcard covering the other,
+    or two wildcards one of whose domains is inside the other's."""
+    return origin_matches(first, _example(second)) or origin_matches(second, _example(first))
+
+
+def _check_no_overlap(site: Site | None, origins: list[str]) -> None:
+    """An origin belongs to one site: otherwise site_for_origin would pick one by name."""
+    for other in all_sites():
+        if other is site:
+            continue
+        for ours in origins:
+            theirs = next((pattern for pattern in other.origins or []
+                           if origins_overlap(ours, pattern)), None)
+            if theirs is not None:
+                raise SiteError(f"The origin {ours} overlaps {theirs}, which the site "
+                                f"“{other.name}” already has: each origin belongs to one site, "
+                                "so the embed knows whose page it is on.")
+
+
 def normal_origin(origin: str | None) -> str | None:
     """A browser's Origin header, normalised; None when absent, "null" or not an origin."""
     if not origin or origin == "null":
@@ -145,6 +170,7 @@ def save(actor: User | None, site: Site | None, *, name: str, origins, allow_ano
     clash = db.session.execute(db.select(Site).where(Site.name == name)).scalar_one_or_none()
     if clash is not None and clash is not site:
         raise SiteError(f"There is already a site called “{name}”.")
+    _check_no_overlap(site, origins)
     before = _settings(site) if site is not None else None
     if site is None:
         site = Site(name=name)

@@ -45,6 +45,8 @@ def _header(token: str) -> dict:
         return jwt.get_unverified_header(token)
     except jwt.DecodeError:
         raise SSOError("The sign-in token is not a JWT.") from None
+    except jwt.InvalidTokenError as error:  # a header PyJWT refuses: a kid not text, a bad crit
+        raise SSOError(f"The sign-in token's header is not valid ({error}).") from None
 
 
 def verify(site: Site, token: str) -> Reader:
@@ -70,9 +72,17 @@ def verify(site: Site, token: str) -> Reader:
     return _reader(site, claims)
 
 
+def _is_number(value) -> bool:
+    """A JWT NumericDate: PyJWT accepts "1700000000" (it calls int()), and True is an int."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _reader(site: Site, claims: dict) -> Reader:
-    issued = claims.get("iat", datetime.now(UTC).timestamp())
-    if not isinstance(issued, int | float) or claims["exp"] - issued > MAX_LIFETIME_SECONDS:
+    expires, issued = claims["exp"], claims.get("iat", datetime.now(UTC).timestamp())
+    if not _is_number(expires) or not _is_number(issued):
+        raise SSOError("The sign-in token's exp and iat are numbers of seconds since 1970, "
+                       "not text or true/false.")
+    if expires - issued > MAX_LIFETIME_SECONDS:
         raise SSOError("The sign-in token lives longer than 24 hours; the site must issue "
                        "shorter ones.")
     sub, name, email = claims["sub"], claims["name"], claims.get("email")

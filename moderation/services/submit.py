@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from moderation.extensions import db
-from moderation.models import Article, Comment, CommentState, utcnow
+from moderation.models import Article, Comment, CommentState, Site, utcnow
 from moderation.services import authors, events, webhooks
 from moderation.services.importer import ARCHIVE_SLUG
 
@@ -34,6 +34,19 @@ def ensure_open(article: Article) -> None:
         raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
 
 
+def sign_in_needed(article: Article) -> str | None:
+    """Why the plain article form cannot take a post here, when the article belongs to a site
+    whose readers must sign in on the site itself (the embed, with the site's token, is the
+    only way in); None when it can. Articles of no site cost no query."""
+    if article.site_id is None:
+        return None
+    site = db.session.get(Site, article.site_id)
+    if site is None or site.allow_anonymous:
+        return None
+    return (f"Comments on this article are for readers signed in on {site.name}: sign in "
+            "there and comment under the article on the site itself.")
+
+
 @dataclass(frozen=True)
 class Posted:
     """What the reader's post made (or, replayed, had already made): its id and the token of
@@ -48,7 +61,7 @@ def submit_comment(
 ) -> Posted:
     """`reader_id`: a reader signed in through the site's CMS (services/sso)."""
     ensure_open(article)
-    digest = post_digest(article, author_name.strip(), body.strip(), ip_hash)
+    digest = post_digest(article, author_name.strip(), body.strip(), ip_hash, reader_id)
     # Without an address two readers could share a digest: no replay check then.
     replayed = _recent_duplicate(digest) if ip_hash else None
     if replayed is not None:
@@ -75,10 +88,13 @@ def submit_comment(
     return Posted(comment_id, values["public_token"])
 
 
-def post_digest(article: Article, author_name: str, body: str, ip_hash: str | None) -> str:
+def post_digest(article: Article, author_name: str, body: str, ip_hash: str | None,
+                reader_id: str | None = None) -> str:
     """The same post again (a double click, a retry after the reader's connection dropped)
-    has the same digest."""
-    basis = "\x1f".join((str(article.id), ip_hash or "", author_name, body))
+    has the same digest. Two signed-in readers are two people whatever names they use, even
+    behind one address (an office, a proxy); an anonymous post's digest is as it was."""
+    parts = (str(article.id), ip_hash or "", author_name, body)
+    basis = "\x1f".join((*parts, reader_id) if reader_id else parts)
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 

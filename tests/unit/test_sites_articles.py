@@ -4,7 +4,7 @@ and the outbox events a change writes in its own transaction."""
 import pytest
 
 from moderation.extensions import db
-from moderation.models import AdminEvent, Article, OutboxEvent
+from moderation.models import AdminEvent, Article, OutboxEvent, utcnow
 from moderation.services import articles, sites
 from moderation.services.sites import SiteError
 
@@ -54,6 +54,40 @@ def test_a_site_is_found_by_the_origin_a_browser_sends(ctx):
         assert sites.site_for_origin(foreign) is None
     assert sites.allows(site, "https://bugle.example")
     assert not sites.allows(site, "https://bugle.example.evil.test")
+
+
+@pytest.mark.parametrize("theirs, ours", [
+    ("https://bugle.example", "https://bugle.example:443"),
+    ("https://*.bugle.example", "https://m.bugle.example"),
+    ("https://m.bugle.example", "https://*.bugle.example"),
+    ("https://*.bugle.example", "https://*.sport.bugle.example"),
+    ("https://*.sport.bugle.example", "https://*.bugle.example"),
+])
+def test_an_origin_another_site_covers_is_refused_naming_that_site(ctx, theirs, ours):
+    bugle = sites.save(None, None, name="Daily Bugle", origins=[theirs],
+                       allow_anonymous=True, auto_register=False)
+    with pytest.raises(SiteError, match="“Daily Bugle” already has"):
+        sites.save(None, None, name="Planet", origins=["https://planet.example", ours],
+                   allow_anonymous=True, auto_register=False)
+    planet = sites.save(None, None, name="Planet", origins=["https://planet.example"],
+                        allow_anonymous=True, auto_register=False)
+    with pytest.raises(SiteError, match="Daily Bugle"):
+        sites.save(None, planet, name="Planet", origins=[ours], allow_anonymous=True,
+                   auto_register=False)
+    # A site's own origins never clash with themselves when it is saved again.
+    sites.save(None, bugle, name="Daily Bugle", origins=[theirs], allow_anonymous=False,
+               auto_register=False)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("https://*.bugle.example", "https://bugle.example"),
+    ("https://*.bugle.example", "http://m.bugle.example"),
+    ("https://*.bugle.example", "https://m.bugle.example:8443"),
+    ("https://*.bugle.example", "https://*.notbugle.example"),
+])
+def test_origins_that_no_address_shares_do_not_overlap(first, second):
+    assert not sites.origins_overlap(first, second)
+    assert not sites.origins_overlap(second, first)
 
 
 def test_a_site_keeps_its_secret_when_the_form_leaves_it_empty(ctx):
@@ -117,3 +151,41 @@ def test_two_keys_that_slugify_alike_get_different_slugs(ctx):
     first, _ = articles.upsert(None, "a/b", {"headline": "One"})
     second, _ = articles.upsert(None, "a.b", {"headline": "Two"})
     assert first.slug == "a-b" and second.slug == "a-b-2"
+
+
+def _rival_inserts_first(monkeypatch, **row) -> None:
+    """Another request commits an article after we checked the key and chose a slug, before
+    our insert."""
+    real_free_slug = articles._free_slug
+    calls = []
+
+    def free_slug_then_the_rival(key):
+        slug = real_free_slug(key)
+        if not calls:
+            values = {"section": "", "byline": "", "body": "", "tags": [],
+                      "published_at": utcnow(), "created_at": utcnow(), **row}
+            with db.engine.begin() as other:  # its own connection and transaction
+                other.execute(db.insert(Article.__table__).values(**values))
+        calls.append(key)
+        return slug
+
+    monkeypatch.setattr(articles, "_free_slug", free_slug_then_the_rival)
+
+
+def test_two_upserts_of_one_new_article_race_into_one_article(ctx, monkeypatch):
+    _rival_inserts_first(monkeypatch, external_key="2024/05/race", slug="2024-05-race",
+                         headline="Theirs")
+    article, created = articles.upsert(None, "2024/05/race", {"headline": "Ours"})
+    db.session.commit()
+    assert created is False and article.headline == "Ours"
+    keys = db.session.execute(db.select(Article.external_key)).scalars().all()
+    assert keys == ["2024/05/race"]
+
+
+def test_a_slug_taken_during_the_insert_is_chosen_again(ctx, monkeypatch):
+    _rival_inserts_first(monkeypatch, external_key="other-key", slug="2024-05-race",
+                         headline="Another story")
+    article, created = articles.upsert(None, "2024/05/race", {"headline": "Ours"})
+    db.session.commit()
+    assert created and article.slug == "2024-05-race-2"
+    assert db.session.execute(db.select(db.func.count()).select_from(Article)).scalar_one() == 2

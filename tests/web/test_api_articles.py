@@ -115,6 +115,8 @@ def test_an_unknown_key_is_a_404_that_says_so(client, publisher):
      "comments_open"),
     (KEY, {**STORY, "site_id": 999}, 400, "There is no such site", "site_id"),
     (KEY, {**STORY, "site_id": "1"}, 400, "There is no such site", "site_id"),
+    (KEY, {**STORY, "site_id": 10**20}, 400, "There is no such site", "site_id"),
+    (KEY, {**STORY, "site_id": -(10**20)}, 400, "There is no such site", "site_id"),
     ("has space", STORY, 400, "An article key is 1 to 200 letters", "key"),
     (KEY, [STORY], 400, "must be a JSON object", None),
 ])

@@ -3,6 +3,9 @@ iframe without any cookie, and readers signed in through the site's CMS post as 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -109,6 +112,60 @@ def test_an_article_is_not_registered_from_an_address_off_the_site(app, client, 
     assert "register it first" in page.get_data(as_text=True)
 
 
+def new_article_url(n: int, **extra) -> str:
+    return embed_url(key=f"2024/07/story-{n}", title=f"Story {n}",
+                     url=f"{SITE}/2024/07/story-{n}", **extra)
+
+
+def article_keys(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.execute(
+            db.select(Article.external_key).order_by(Article.id)).scalars())
+
+
+def test_registrations_from_one_address_are_rate_limited_but_reading_is_not(app, client,
+                                                                             bugle):
+    app.config["MODERATION_AUTO_REGISTER_LIMIT"] = "2 per hour"
+    assert client.get(new_article_url(1)).status_code == 200
+    assert client.get(new_article_url(2)).status_code == 200
+    refused = client.get(new_article_url(3))
+    assert refused.status_code == 429
+    assert "Too many new articles" in refused.get_data(as_text=True)
+    assert article_keys(app) == ["2024/05/flood-barrier", "2024/07/story-1", "2024/07/story-2"]
+    # Articles that exist are shown however many times they load.
+    for _ in range(3):
+        assert client.get(new_article_url(1)).status_code == 200
+        assert client.get(embed_url()).status_code == 200
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate"}, 403),
+    ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ({"Referer": "https://evil.example/spam"}, 403),
+    ({"Sec-Fetch-Dest": "iframe", "Referer": "https://evil.example/"}, 403),
+    ({"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site",
+      "Referer": f"{SITE}/2024/07/story-1"}, 200),
+    ({"Referer": f"{SITE}/"}, 200),
+])
+def test_only_what_looks_like_the_sites_page_framing_the_embed_registers(app, client, bugle,
+                                                                         headers, status):
+    page = client.get(new_article_url(1), headers=headers)
+    assert page.status_code == status
+    registered = "2024/07/story-1" in article_keys(app)
+    assert registered is (status == 200)
+
+
+def test_a_registered_headline_is_the_trimmed_bounded_title(app, client, bugle):
+    title = "  Breaking:\x07 a\u200b   very \n long " + "title " * 100
+    assert client.get(embed_url(key="2024/07/long", title=title,
+                                url=f"{SITE}/2024/07/long")).status_code == 200
+    with app.app_context():
+        headline = db.session.execute(db.select(Article.headline).where(
+            Article.external_key == "2024/07/long")).scalar_one()
+    assert headline.startswith("Breaking: a very long title") and len(headline) <= 300
+    assert "\x07" not in headline and "\n" not in headline
+
+
 def test_a_reader_posts_without_any_cookie_and_sees_it_being_checked(app, client, bugle):
     fields = loaded(client)
     client.delete_cookie("session")
@@ -200,6 +257,26 @@ def test_a_signed_in_reader_posts_as_their_verified_account(app, client, bugle):
     assert (stored.author_name, stored.author_email) == ("Ada Reader", "ada@reader.example")
 
 
+def test_a_long_sign_in_token_survives_the_round_trip_through_the_form(app, client, bugle):
+    """The form carries what sso accepts (4,096 characters), not less."""
+    token = signed(email="ada@reader.example", about="x" * 2500)
+    assert 2000 < len(token) < sso.MAX_TOKEN_CHARS
+    fields = loaded(client, embed_url(sso=token))
+    assert fields["sso"] == token
+    posted = post(client, fields, body="A long token, still me.")
+    assert posted.status_code == 303
+    assert comments(app)[-1].reader_id == f"{bugle['site_id']}:cms-42"
+
+
+def test_two_signed_in_readers_with_one_name_behind_one_address_are_two_comments(app, client,
+                                                                                bugle):
+    for sub in ("cms-1", "cms-2"):
+        fields = loaded(client, embed_url(sso=signed(sub=sub, name="Sam")))
+        assert post(client, fields, body="Agreed.").status_code == 303
+    readers = [comment.reader_id for comment in comments(app)[1:]]
+    assert readers == [f"{bugle['site_id']}:cms-1", f"{bugle['site_id']}:cms-2"]
+
+
 def test_moderators_see_a_signed_in_reader_as_a_verified_account(app, client, bugle, moderator):
     from tests.conftest import _signed_in
 
@@ -237,7 +314,27 @@ def test_a_hold_and_a_ban_follow_the_account_through_a_new_name(app, client, bug
     assert len(comments(app)) == 3
 
 
+def hand_signed(payload: str, header: str = '{"alg":"HS256","typ":"JWT"}') -> str:
+    """A token PyJWT would refuse to make (a kid that is a number, exp as text), signed."""
+    def part(text: bytes) -> bytes:
+        return base64.urlsafe_b64encode(text).rstrip(b"=")
+
+    signing_input = part(header.encode()) + b"." + part(payload.encode())
+    signature = hmac.new(SECRET.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + part(signature)).decode()
+
+
+SOON = int(datetime.now(UTC).timestamp()) + 600
+
+
 @pytest.mark.parametrize("token, status, says", [
+    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON}}}', '{"alg":"HS256","kid":5}'), 400,
+     "header is not valid"),
+    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON}}}', '{"alg":"HS256","crit":"x"}'), 400,
+     "header is not valid"),
+    (hand_signed(f'{{"sub":"1","name":"A","exp":"{SOON}"}}'), 400, "numbers of seconds"),
+    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON},"iat":true}}'), 400,
+     "numbers of seconds"),
     (signed(exp=int(datetime.now(UTC).timestamp()) - 60), 401, "expired"),
     (signed(secret="f" * 40), 403, "not signed by Daily Bugle"),
     (signed(name=None), 400, "no name claim"),

@@ -141,6 +141,31 @@ def test_posting_to_a_closed_article_is_403(app, client):
     assert comments(app) == []
 
 
+def test_a_site_that_requires_sign_in_cannot_be_bypassed_through_the_article_form(app, client):
+    """The embed refuses anonymous readers of such a site; the plain article page must too."""
+    from moderation.services import sites
+
+    with app.app_context():
+        members = sites.save(None, None, name="Members Gazette",
+                             origins=["https://gazette.example"], allow_anonymous=False,
+                             auto_register=False)
+        open_site = sites.save(None, None, name="Open Courier",
+                               origins=["https://courier.example"], allow_anonymous=True,
+                               auto_register=False)
+        make_article(slug="members-only", site_id=members.id)
+        make_article(slug="open-to-all", site_id=open_site.id)
+        db.session.commit()
+    refused = post(client, "members-only")
+    assert refused.status_code == 403
+    assert "signed in on Members Gazette" in refused.get_data(as_text=True)
+    assert "Nothing was saved" in refused.get_data(as_text=True)
+    page = client.get("/articles/members-only").get_data(as_text=True)
+    assert "signed in on Members Gazette" in page and 'id="post-comment"' not in page
+    assert comments(app) == []
+    assert post(client, "open-to-all").status_code == 303
+    assert 'id="post-comment"' in client.get("/articles/open-to-all").get_data(as_text=True)
+
+
 def test_script_in_a_comment_is_shown_as_text(app, client, article):
     status_url = post(client, article, body="<script>alert('x')</script> nice").headers["Location"]
     Worker(app).run_once()
