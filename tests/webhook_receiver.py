@@ -13,6 +13,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     answered: int
+    path: str = "/"
 
     @property
     def event(self) -> dict:
@@ -37,7 +38,8 @@ class Receiver:
                     if receiver.fail_next > 0:
                         receiver.fail_next -= 1
                         status = receiver.failing_status
-                    receiver.requests.append(Received(dict(self.headers), body, status))
+                    receiver.requests.append(Received(dict(self.headers), body, status,
+                                                      self.path))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

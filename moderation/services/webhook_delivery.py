@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import secrets
 import socket
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ FAN_OUT_BATCH = 500
 ROWS_PER_INSERT = 1000  # six values a row: well under SQLite's limit on bound values
 MAX_ERROR = 500
 USER_AGENT = "moderation-webhooks/1"
+log = logging.getLogger(__name__)
 
 
 class FanOutRace(Exception):
@@ -155,6 +157,16 @@ def body(event) -> bytes:
 
 # -- 3. send -------------------------------------------------------------------------------
 def send(item: Outgoing, *, timeout: float, allow_private: bool) -> Result:
+    """One attempt. It never raises: whatever goes wrong is a failed attempt with the error's
+    text, so one bad endpoint can neither stop the worker nor block its own line for good."""
+    try:
+        return _post(item, timeout=timeout, allow_private=allow_private)
+    except Exception as error:
+        log.exception("webhook delivery %d failed unexpectedly", item.delivery_id)
+        return Result(None, f"{error.__class__.__name__}: {error}"[:MAX_ERROR])
+
+
+def _post(item: Outgoing, *, timeout: float, allow_private: bool) -> Result:
     try:
         target = webhook_guard.check(item.url, allow_private=allow_private)
     except webhook_guard.UnsafeURL as refused:

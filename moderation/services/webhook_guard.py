@@ -8,13 +8,18 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 SCHEMES = {"http": 80, "https": 443}
 MAX_URL = 500
 _KINDS = {"unspecified": "the unspecified address", "loopback": "a loopback address",
           "link_local": "a link-local address", "multicast": "a multicast address",
           "private": "a private address", "reserved": "a reserved address"}
+# Characters a path or query may carry as they are (RFC 3986's reserved and unreserved ones,
+# and "%" so that escapes already in the URL stay as typed); anything else, non-ASCII
+# letters included, is sent percent-encoded as UTF-8.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 class UnsafeURL(ValueError):
@@ -31,10 +36,14 @@ class Target:
 
 
 def parse(url: str) -> tuple[str, str, int, str]:
-    """(scheme, host, port, path with query) of an acceptable URL, or UnsafeURL."""
+    """(scheme, host, port, path with query) of an acceptable URL, or UnsafeURL. The host comes
+    back in its ASCII (IDNA) form and the path and query percent-encoded, as sent on the wire."""
     url = (url or "").strip()
     if not url or len(url) > MAX_URL:
         raise UnsafeURL(f"A webhook URL is 1 to {MAX_URL} characters.")
+    if any(char <= " " or char == "\x7f" for char in url):
+        raise UnsafeURL("A webhook URL cannot contain spaces or control characters "
+                        "(write a space as %20).")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -47,8 +56,22 @@ def parse(url: str) -> tuple[str, str, int, str]:
                         "header proves the sender.")
     if parts.fragment:
         raise UnsafeURL("A webhook URL has no #fragment.")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return parts.scheme, parts.hostname.lower(), port or SCHEMES[parts.scheme], path
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    if parts.query:
+        path += "?" + quote(parts.query, safe=_QUERY_SAFE)
+    return parts.scheme, _ascii_host(parts.hostname), port or SCHEMES[parts.scheme], path
+
+
+def _ascii_host(host: str) -> str:
+    """The host name as DNS, TLS and the Host header take it: café.example is
+    xn--caf-dma.example."""
+    host = host.lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UnsafeURL(f"The host name {host} is not a valid domain name.") from None
 
 
 def refusal(address: str) -> str | None:

@@ -233,3 +233,42 @@ def test_events_nobody_subscribes_to_are_dispatched_without_deliveries(ctx, rece
 
     assert receiver.requests == [] and deliveries() == []
     assert db.session.execute(db.select(OutboxEvent.dispatched_at)).scalar_one() is not None
+
+
+def test_a_url_with_non_ascii_letters_is_delivered_percent_encoded(ctx, receiver):
+    subscribe(receiver.url.replace("/hooks/moderation", "/café/crème?über=ja&x=%41"),
+              ["comment.created"])
+    article = make_article()
+    db.session.commit()
+    post(article, "Très bien.")
+
+    WebhookSender(ctx).run_once()
+
+    [request] = receiver.accepted
+    assert request.path == "/caf%C3%A9/cr%C3%A8me?%C3%BCber=ja&x=%41"
+    assert deliveries()[0].status is DeliveryStatus.DELIVERED
+
+
+def test_an_unexpected_error_while_sending_is_a_failed_attempt_and_the_rest_go_out(
+        ctx, receiver, monkeypatch):
+    broken, _ = subscribe("http://127.0.0.1:9/broken", ["comment.created"])
+    healthy, _ = subscribe(receiver.url, ["comment.created"])
+    article = make_article()
+    db.session.commit()
+    post(article, "Something odd happens.")
+    real_pinned = webhook_delivery._pinned
+
+    def pinned(target, timeout):
+        if target.port == 9:
+            raise UnicodeEncodeError("ascii", "é", 0, 1, "a surprise from the HTTP library")
+        return real_pinned(target, timeout)
+
+    monkeypatch.setattr(webhook_delivery, "_pinned", pinned)
+
+    WebhookSender(ctx).run_once()
+
+    by_endpoint = {delivery.endpoint_id: delivery for delivery in deliveries()}
+    failed = by_endpoint[broken.id]
+    assert (failed.status, failed.attempts) == (DeliveryStatus.PENDING, 1)
+    assert failed.last_error.startswith("UnicodeEncodeError") and failed.claim_token is None
+    assert by_endpoint[healthy.id].status is DeliveryStatus.DELIVERED

@@ -100,6 +100,19 @@ def test_the_connection_goes_to_the_checked_address_with_the_url_s_host_name(mon
         ("https", "hooks.example", 443, "/in?x=1", "93.184.216.34")
 
 
+def test_a_non_ascii_path_and_host_are_sent_in_their_ascii_forms(monkeypatch):
+    monkeypatch.setattr(webhook_guard, "resolve", lambda host, port: ["93.184.216.34"])
+    target = webhook_guard.check("https://Café.example/café?q=é&done=%2F")
+    assert (target.host, target.path) == ("xn--caf-dma.example", "/caf%C3%A9?q=%C3%A9&done=%2F")
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example/a b", "https://hooks.example/a\tb",
+                                 "https://hooks.example/a\nb", "https://hooks.example/?q=a b"])
+def test_spaces_and_control_characters_are_refused_with_a_clear_message(url):
+    with pytest.raises(UnsafeURL, match="spaces or control characters"):
+        webhook_guard.parse(url)
+
+
 def test_private_addresses_pass_when_the_setting_allows_them():
     target = webhook_guard.check("http://127.0.0.1:9/hook", allow_private=True)
     assert target.address == "127.0.0.1"
