@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -20,6 +22,9 @@ _KINDS = {"unspecified": "the unspecified address", "loopback": "a loopback addr
 # letters included, is sent percent-encoded as UTF-8.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _QUERY_SAFE = _PATH_SAFE + "?"
+# getaddrinfo has no timeout: lookups run in threads, at most this many at once (hung ones
+# included), so a resolver that never answers holds a few threads, never the caller.
+_LOOKUPS = threading.BoundedSemaphore(8)
 
 
 class UnsafeURL(ValueError):
@@ -93,12 +98,40 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def check(url: str, *, allow_private: bool = False) -> Target:
+def resolve_within(host: str, port: int, timeout: float) -> list[str]:
+    """resolve(), but the caller waits at most `timeout` seconds (UnsafeURL after that)."""
+    until = time.monotonic() + timeout
+    late = UnsafeURL(f"The host {host} did not resolve within {timeout:g} s.")
+    if not _LOOKUPS.acquire(timeout=max(0.0, timeout)):
+        raise late
+    answer: dict = {}
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            answer["addresses"] = resolve(host, port)
+        except Exception as error:
+            answer["error"] = error
+        finally:
+            _LOOKUPS.release()
+            done.set()
+
+    threading.Thread(target=lookup, name="webhook-dns", daemon=True).start()
+    if not done.wait(max(0.0, until - time.monotonic())):
+        raise late
+    if "error" in answer:
+        raise answer["error"]
+    return answer["addresses"]
+
+
+def check(url: str, *, allow_private: bool = False, timeout: float | None = None) -> Target:
     """The URL's parts and the address to connect to; UnsafeURL when any address the host
-    resolves to is not public (unless `allow_private`), or it does not resolve."""
+    resolves to is not public (unless `allow_private`), or it does not resolve (within
+    `timeout` seconds, when given)."""
     scheme, host, port, path = parse(url)
     try:
-        addresses = resolve(host, port)
+        addresses = (resolve(host, port) if timeout is None
+                     else resolve_within(host, port, timeout))
     except (OSError, UnicodeError):
         raise UnsafeURL(f"The host {host} could not be resolved.") from None
     if not addresses:

@@ -120,7 +120,8 @@ def _settings(endpoint: WebhookEndpoint) -> dict:
 def _validated(url: str, description: str | None, kinds) -> tuple[str, str | None, list[str]]:
     url = (url or "").strip()
     try:
-        webhook_guard.check(url, allow_private=allow_private())
+        timeout = float(current_app.config["MODERATION_WEBHOOKS_TIMEOUT_SECONDS"])
+        webhook_guard.check(url, allow_private=allow_private(), timeout=timeout)
     except webhook_guard.UnsafeURL as error:
         raise WebhookError(str(error)) from None
     description = (description or "").strip() or None
