@@ -65,6 +65,9 @@ DEFAULTS = {
     # A step starts no new send after this long (each send ends within TIMEOUT), so scoring
     # waits at most about STEP + TIMEOUT seconds for webhooks.
     "MODERATION_WEBHOOKS_STEP_SECONDS": 2.0,
+    # An event waits at most this long for an earlier one (an id handed out to a transaction
+    # not yet committed) before that id is taken for a rolled-back transaction.
+    "MODERATION_WEBHOOKS_GAP_SECONDS": 10.0,
     # Moderators
     "MODERATION_UNDO_SECONDS": 600,
     "MODERATION_DECISIONS_PER_PAGE": 50,

@@ -30,6 +30,7 @@ class WebhookSender:
         delivery.check_lease(self.lease_seconds, self.timeout)
         self.step_seconds = float(config["MODERATION_WEBHOOKS_STEP_SECONDS"])
         self.allow_private = bool(config["MODERATION_WEBHOOKS_ALLOW_PRIVATE"])
+        self.gap_seconds = float(config["MODERATION_WEBHOOKS_GAP_SECONDS"])
         # Endpoints sent to in this round: the others go first, so one slow endpoint cannot
         # take every step's time (the round carries over from step to step).
         self._served: set[int] = set()
@@ -48,7 +49,7 @@ class WebhookSender:
         events = 0
         while True:
             try:
-                taken = delivery.fan_out()
+                taken = delivery.fan_out(gap_seconds=self.gap_seconds)
                 db.session.commit()
             except delivery.FanOutRace:
                 db.session.rollback()  # the other worker keeps the order

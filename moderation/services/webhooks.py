@@ -22,10 +22,10 @@ from moderation.models import (
     WebhookEndpoint,
     utcnow,
 )
-from moderation.services import admin_log, events, webhook_guard
+from moderation.services import admin_log, events, webhook_delivery, webhook_guard
 
 KINDS = events.KINDS
-PING = "ping"  # the test event an admin sends by hand; never subscribed to
+PING = webhook_delivery.PING  # the test event an admin sends by hand; never subscribed to
 MAX_DESCRIPTION = 200
 # A comment's new state and the event that tells subscribers (queued and pending: none).
 STATE_EVENTS = {CommentState.APPROVED: "comment.published", CommentState.HELD: "comment.held",
