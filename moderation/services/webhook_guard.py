@@ -82,8 +82,16 @@ def _ascii_host(host: str) -> str:
 def refusal(address: str) -> str | None:
     """Why this address may not receive webhooks, or None when it is public."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:  # fec0::/10: deprecated, but routed inside some networks
+            return f"{ip} is a site-local address"
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        else:  # 6to4 and Teredo carry an IPv4 address that their relays deliver to
+            for embedded in (ip.sixtofour, *(ip.teredo or ())):
+                why = embedded is not None and refusal(str(embedded))
+                if why:
+                    return f"{ip} leads to {embedded}: {why}"
     for kind, words in _KINDS.items():
         if getattr(ip, f"is_{kind}"):
             return f"{ip} is {words}"
