@@ -68,6 +68,9 @@ DEFAULTS = {
     # An event waits at most this long for an earlier one (an id handed out to a transaction
     # not yet committed) before that id is taken for a rolled-back transaction.
     "MODERATION_WEBHOOKS_GAP_SECONDS": 10.0,
+    # Delivered and failed deliveries, and dispatched events, are deleted after this many days
+    # (0: kept for ever).
+    "MODERATION_WEBHOOKS_KEEP_DAYS": 30,
     # Moderators
     "MODERATION_UNDO_SECONDS": 600,
     "MODERATION_DECISIONS_PER_PAGE": 50,

@@ -18,6 +18,7 @@ from moderation.extensions import db
 from moderation.services import webhook_delivery as delivery
 
 log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 3600.0  # sooner while a purge finds full batches to delete
 
 
 class WebhookSender:
@@ -31,6 +32,8 @@ class WebhookSender:
         self.step_seconds = float(config["MODERATION_WEBHOOKS_STEP_SECONDS"])
         self.allow_private = bool(config["MODERATION_WEBHOOKS_ALLOW_PRIVATE"])
         self.gap_seconds = float(config["MODERATION_WEBHOOKS_GAP_SECONDS"])
+        self.keep_days = float(config["MODERATION_WEBHOOKS_KEEP_DAYS"])
+        self._next_purge = 0.0
         # Endpoints sent to in this round: the others go first, so one slow endpoint cannot
         # take every step's time (the round carries over from step to step).
         self._served: set[int] = set()
@@ -41,7 +44,9 @@ class WebhookSender:
         with self.app.app_context():
             try:
                 self.fan_out(until)
-                return self.send_due(until)
+                attempts = self.send_due(until)
+                self.purge_if_due()
+                return attempts
             finally:
                 db.session.remove()
 
@@ -98,3 +103,18 @@ class WebhookSender:
         except Exception:  # the lease runs out and the delivery is tried again
             db.session.rollback()
             log.exception("could not record webhook delivery %d", item.delivery_id)
+
+    def purge_if_due(self) -> None:
+        """Forget old deliveries and events (MODERATION_WEBHOOKS_KEEP_DAYS; 0 keeps them all),
+        one batch of each per step, about hourly once caught up."""
+        if self.keep_days <= 0 or time.monotonic() < self._next_purge:
+            return
+        try:
+            deleted = delivery.purge(self.keep_days)
+            db.session.commit()
+        except Exception:  # e.g. SQLite busy with another writer: next time
+            db.session.rollback()
+            log.warning("could not delete old webhook deliveries", exc_info=True)
+            deleted = 0
+        full = deleted >= delivery.PURGE_BATCH
+        self._next_purge = time.monotonic() + (0 if full else PURGE_EVERY_SECONDS)

@@ -36,6 +36,7 @@ LEASE_MARGIN_SECONDS = 10.0
 PENDING = DeliveryStatus.PENDING
 PING = "ping"  # the test event an admin sends: dispatched by hand, to one endpoint
 GAP_SECONDS = 10.0
+PURGE_BATCH = 1000
 
 
 class FanOutRace(Exception):
@@ -118,9 +119,7 @@ def ready_events(limit: int, settled_before: datetime) -> list[int]:
     written before `settled_before`; then the gap is taken for a rolled-back transaction. An
     event that commits even later still goes out, late (and out of order)."""
     table = OutboxEvent.__table__
-    mark = db.session.execute(  # the highest id fan-out dispatched (pings are sent by hand)
-        db.select(db.func.max(table.c.id))
-        .where(table.c.dispatched_at.is_not(None), table.c.kind != PING)).scalar()
+    mark = _mark()
     newer = table.c.dispatched_at.is_(None)
     if mark is not None:
         newer = db.or_(newer, table.c.id > mark)
@@ -135,6 +134,14 @@ def ready_events(limit: int, settled_before: datetime) -> list[int]:
             ready.append(row.id)
         expected = row.id + 1 if expected is None else max(expected, row.id + 1)
     return ready
+
+
+def _mark() -> int | None:
+    """The highest id fan-out dispatched (pings are dispatched by hand): purge keeps it."""
+    table = OutboxEvent.__table__
+    return db.session.execute(
+        db.select(db.func.max(table.c.id))
+        .where(table.c.dispatched_at.is_not(None), table.c.kind != PING)).scalar()
 
 
 # -- 2. claim ------------------------------------------------------------------------------
@@ -237,3 +244,29 @@ def record(item: Outgoing, result: Result, policy: RetryPolicy,
     return db.session.execute(
         db.update(table).where(table.c.id == item.delivery_id, table.c.claim_token == item.token)
         .values(**values)).rowcount == 1
+
+
+# -- 5. forget -----------------------------------------------------------------------------
+def purge(keep_days: float, *, limit: int = PURGE_BATCH, now: datetime | None = None) -> int:
+    """Delete one batch (at most `limit` rows of each) of what is over and older than
+    `keep_days`: delivered and failed deliveries last tried before then, then dispatched events
+    no delivery refers to any more. Waiting deliveries and their events stay however old (a
+    disabled endpoint's line), and so does fan-out's mark. Returns how many rows went."""
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    deliveries = WebhookDelivery.__table__
+    finished = (db.select(deliveries.c.id)
+                .where(deliveries.c.status.in_([DeliveryStatus.DELIVERED, DeliveryStatus.FAILED]),
+                       db.func.coalesce(deliveries.c.last_attempt_at,
+                                        deliveries.c.created_at) < cutoff)
+                .limit(limit))
+    gone = db.session.execute(
+        db.delete(deliveries).where(deliveries.c.id.in_(finished))).rowcount
+    events = OutboxEvent.__table__
+    old = (db.select(events.c.id)
+           .where(events.c.dispatched_at < cutoff,
+                  ~db.exists().where(deliveries.c.event_id == events.c.id)))
+    mark = _mark()
+    if mark is not None:
+        old = old.where(events.c.id != mark)
+    return gone + db.session.execute(
+        db.delete(events).where(events.c.id.in_(old.limit(limit)))).rowcount
