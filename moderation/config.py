@@ -50,16 +50,27 @@ DEFAULTS = {
     # Webhooks (services/webhooks, webhook_delivery). Receivers on loopback or private
     # addresses are refused unless allowed (a local test receiver, say).
     "MODERATION_WEBHOOKS_ALLOW_PRIVATE": False,
+    # Per request, in all: resolving, connecting, TLS, sending and reading the answer.
     "MODERATION_WEBHOOKS_TIMEOUT_SECONDS": 5,
     # Retries: base, 2*base, 4*base … capped; after the last attempt the delivery has failed.
     "MODERATION_WEBHOOKS_RETRY_BASE_SECONDS": 30,
     "MODERATION_WEBHOOKS_RETRY_MAX_SECONDS": 3600,
     "MODERATION_WEBHOOKS_MAX_ATTEMPTS": 8,
+    # A claimed delivery's lease: at least TIMEOUT + 10 (the worker refuses to start if not).
     "MODERATION_WEBHOOKS_LEASE_SECONDS": 60,
     # How stale each process's list of subscribed event kinds may be (a comment post asks it).
     "MODERATION_WEBHOOKS_KINDS_SECONDS": 5,
     # The worker fans events out and sends what is due at most this often.
     "MODERATION_WEBHOOKS_EVERY_SECONDS": 1.0,
+    # A step starts no new send after this long (each send ends within TIMEOUT), so scoring
+    # waits at most about STEP + TIMEOUT seconds for webhooks.
+    "MODERATION_WEBHOOKS_STEP_SECONDS": 2.0,
+    # An event waits at most this long for an earlier one (an id handed out to a transaction
+    # not yet committed) before that id is taken for a rolled-back transaction.
+    "MODERATION_WEBHOOKS_GAP_SECONDS": 10.0,
+    # Delivered and failed deliveries, and dispatched events, are deleted after this many days
+    # (0: kept for ever).
+    "MODERATION_WEBHOOKS_KEEP_DAYS": 30,
     # Moderators
     "MODERATION_UNDO_SECONDS": 600,
     "MODERATION_DECISIONS_PER_PAGE": 50,

@@ -254,7 +254,9 @@ class Worker:
 
     def deliver_webhooks_if_due(self) -> None:
         """Fan new events out to webhook endpoints and send what is due, between batches
-        (services/webhook_delivery), at most every MODERATION_WEBHOOKS_EVERY_SECONDS."""
+        (services/webhook_delivery), at most every MODERATION_WEBHOOKS_EVERY_SECONDS. A step
+        starts no send after MODERATION_WEBHOOKS_STEP_SECONDS and each send ends within the
+        timeout, so the next batch waits at most about their sum (webhook_sender)."""
         if time.monotonic() < self._next_webhooks:
             return
         self._next_webhooks = time.monotonic() + self.webhooks_every

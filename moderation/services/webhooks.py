@@ -22,10 +22,10 @@ from moderation.models import (
     WebhookEndpoint,
     utcnow,
 )
-from moderation.services import admin_log, events, webhook_guard
+from moderation.services import admin_log, events, webhook_delivery, webhook_guard
 
 KINDS = events.KINDS
-PING = "ping"  # the test event an admin sends by hand; never subscribed to
+PING = webhook_delivery.PING  # the test event an admin sends by hand; never subscribed to
 MAX_DESCRIPTION = 200
 # A comment's new state and the event that tells subscribers (queued and pending: none).
 STATE_EVENTS = {CommentState.APPROVED: "comment.published", CommentState.HELD: "comment.held",
@@ -120,7 +120,8 @@ def _settings(endpoint: WebhookEndpoint) -> dict:
 def _validated(url: str, description: str | None, kinds) -> tuple[str, str | None, list[str]]:
     url = (url or "").strip()
     try:
-        webhook_guard.check(url, allow_private=allow_private())
+        timeout = float(current_app.config["MODERATION_WEBHOOKS_TIMEOUT_SECONDS"])
+        webhook_guard.check(url, allow_private=allow_private(), timeout=timeout)
     except webhook_guard.UnsafeURL as error:
         raise WebhookError(str(error)) from None
     description = (description or "").strip() or None

@@ -12,7 +12,14 @@ import pytest
 
 from moderation.extensions import db
 from moderation.models import DeliveryStatus, OutboxEvent, WebhookDelivery, utcnow
-from moderation.services import events, submit, webhook_delivery, webhook_signing, webhooks
+from moderation.services import (
+    events,
+    submit,
+    webhook_delivery,
+    webhook_http,
+    webhook_signing,
+    webhooks,
+)
 from moderation.webhook_sender import WebhookSender
 from moderation.worker import Worker
 from tests.factories import make_article
@@ -23,7 +30,9 @@ ALL = list(webhooks.KINDS)
 
 @pytest.fixture
 def app_config():
-    return {"MODERATION_WEBHOOKS_ALLOW_PRIVATE": True, "MODERATION_WEBHOOKS_MAX_ATTEMPTS": 4}
+    # A step's time is not what these tests are about: each step sends all that is due.
+    return {"MODERATION_WEBHOOKS_ALLOW_PRIVATE": True, "MODERATION_WEBHOOKS_MAX_ATTEMPTS": 4,
+            "MODERATION_WEBHOOKS_STEP_SECONDS": 600}
 
 
 @pytest.fixture
@@ -187,13 +196,12 @@ def test_two_workers_claim_disjoint_deliveries(ctx, receiver):
     webhook_delivery.fan_out()
     db.session.commit()
 
-    first = webhook_delivery.claim_heads(lease_seconds=60)
+    first = webhook_delivery.claim_next(lease_seconds=60)
     db.session.commit()
-    second = webhook_delivery.claim_heads(lease_seconds=60)
+    second = webhook_delivery.claim_next(lease_seconds=60)
     db.session.commit()
 
-    assert len(webhook_delivery.outgoing(first)) == 1
-    assert webhook_delivery.outgoing(second) == []
+    assert first is not None and second is None
 
 
 def test_two_workers_running_at_once_never_send_one_delivery_twice(ctx, receiver):
@@ -233,3 +241,42 @@ def test_events_nobody_subscribes_to_are_dispatched_without_deliveries(ctx, rece
 
     assert receiver.requests == [] and deliveries() == []
     assert db.session.execute(db.select(OutboxEvent.dispatched_at)).scalar_one() is not None
+
+
+def test_a_url_with_non_ascii_letters_is_delivered_percent_encoded(ctx, receiver):
+    subscribe(receiver.url.replace("/hooks/moderation", "/café/crème?über=ja&x=%41"),
+              ["comment.created"])
+    article = make_article()
+    db.session.commit()
+    post(article, "Très bien.")
+
+    WebhookSender(ctx).run_once()
+
+    [request] = receiver.accepted
+    assert request.path == "/caf%C3%A9/cr%C3%A8me?%C3%BCber=ja&x=%41"
+    assert deliveries()[0].status is DeliveryStatus.DELIVERED
+
+
+def test_an_unexpected_error_while_sending_is_a_failed_attempt_and_the_rest_go_out(
+        ctx, receiver, monkeypatch):
+    broken, _ = subscribe("http://127.0.0.1:9/broken", ["comment.created"])
+    healthy, _ = subscribe(receiver.url, ["comment.created"])
+    article = make_article()
+    db.session.commit()
+    post(article, "Something odd happens.")
+    real_pinned = webhook_http._pinned
+
+    def pinned(target, deadline):
+        if target.port == 9:
+            raise UnicodeEncodeError("ascii", "é", 0, 1, "a surprise from the HTTP library")
+        return real_pinned(target, deadline)
+
+    monkeypatch.setattr(webhook_http, "_pinned", pinned)
+
+    WebhookSender(ctx).run_once()
+
+    by_endpoint = {delivery.endpoint_id: delivery for delivery in deliveries()}
+    failed = by_endpoint[broken.id]
+    assert (failed.status, failed.attempts) == (DeliveryStatus.PENDING, 1)
+    assert failed.last_error.startswith("UnicodeEncodeError") and failed.claim_token is None
+    assert by_endpoint[healthy.id].status is DeliveryStatus.DELIVERED

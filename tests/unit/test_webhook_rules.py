@@ -52,9 +52,27 @@ def test_loopback_private_link_local_multicast_reserved_and_unspecified_are_refu
     assert webhook_guard.refusal(address) is not None
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111",
+                                     "2002:808:808::1"])
 def test_public_addresses_are_allowed(address):
     assert webhook_guard.refusal(address) is None
+
+
+@pytest.mark.parametrize("address, words", [
+    ("2002:a9fe:a9fe::", "leads to 169.254.169.254"),  # 6to4 around cloud metadata
+    ("2002:7f00:1::1", "leads to 127.0.0.1"),
+    ("2002:0a00:0001:1::5", "leads to 10.0.0.1"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "leads to 10.0.0.1"),  # Teredo client
+    ("fec0::1", "site-local"),
+    ("fec0:1234::a9fe:a9fe", "site-local"),
+])
+def test_ipv4_hidden_in_6to4_or_teredo_and_site_local_ipv6_are_refused(address, words):
+    assert words in webhook_guard.refusal(address)
+
+
+def test_a_6to4_literal_in_a_url_is_refused():
+    with pytest.raises(UnsafeURL, match="169.254.169.254"):
+        webhook_guard.check("http://[2002:a9fe:a9fe::1]/latest/meta-data")
 
 
 @pytest.mark.parametrize("url, words", [
@@ -98,6 +116,19 @@ def test_the_connection_goes_to_the_checked_address_with_the_url_s_host_name(mon
     target = webhook_guard.check("https://Hooks.Example/in?x=1")
     assert (target.scheme, target.host, target.port, target.path, target.address) == \
         ("https", "hooks.example", 443, "/in?x=1", "93.184.216.34")
+
+
+def test_a_non_ascii_path_and_host_are_sent_in_their_ascii_forms(monkeypatch):
+    monkeypatch.setattr(webhook_guard, "resolve", lambda host, port: ["93.184.216.34"])
+    target = webhook_guard.check("https://Café.example/café?q=é&done=%2F")
+    assert (target.host, target.path) == ("xn--caf-dma.example", "/caf%C3%A9?q=%C3%A9&done=%2F")
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example/a b", "https://hooks.example/a\tb",
+                                 "https://hooks.example/a\nb", "https://hooks.example/?q=a b"])
+def test_spaces_and_control_characters_are_refused_with_a_clear_message(url):
+    with pytest.raises(UnsafeURL, match="spaces or control characters"):
+        webhook_guard.parse(url)
 
 
 def test_private_addresses_pass_when_the_setting_allows_them():
