@@ -94,7 +94,7 @@ def decision(comment_id):
     except decisions.DecisionError as error:
         # The request is well formed but makes no sense for this comment now.
         db.session.rollback()
-        raise ApiError(422, str(error)) from None
+        raise ApiError(422, str(error), field=error.field) from None
     db.session.commit()
     return {"comment": schema.items([target])[0], "decision": schema.decision(record)}
 

@@ -43,12 +43,13 @@ class QueueFilterForm(Form):
     q = StringField("Search", validators=[Optional(), Length(max=200)])
 
     def mark_labels(self, produced: tuple[str, ...]) -> None:
-        """Labels the current scorer does not produce stay choosable (older scores may have
-        them) but say so."""
+        """Only the labels the current scorer produces are offered; one it does not produce
+        stays while it is the chosen one (a saved link), saying so."""
+        chosen = (self.label.data or "").strip()
         self.label.choices = [SelectChoice("", "Any label")] + [
             SelectChoice(label, label.replace("_", " ")
                          + ("" if label in produced else " (not scored now)"))
-            for label in LABELS]
+            for label in LABELS if label in produced or label == chosen]
 
     def to_filter(self) -> QueueFilter:
         if not self.validate():
@@ -135,6 +136,11 @@ class DecisionForm(QueueActionForm):
     reason = SelectField("Reason", choices=[SelectChoice("", "—")] + REASON_CHOICES,
                          validators=[Optional()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=1000), no_binary])
+
+    @property
+    def problem_field(self) -> str | None:
+        """The field to fix when it did not validate: its error shows beside it."""
+        return next((name for name in ("reason", "note") if self.errors.get(name)), None)
 
 
 class HoldForm(QueueActionForm):

@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -42,19 +43,33 @@ RECENT_PER_AUTHOR = 3
 # The last decision made without JavaScript, offered for undo on the next page view.
 UNDO_KEY = "queue_undo"
 AUTHOR_KEY = re.compile(r"[0-9a-f]{64}")
+# One line per card, or the whole card: chosen by ?density= (no JavaScript) or the toggle,
+# remembered in this cookie either way.
+DENSITY_COOKIE = "queue_density"
+DENSITIES = ("comfortable", "compact")
+
+
+def _density() -> str:
+    asked = request.args.get("density") or request.cookies.get(DENSITY_COOKIE)
+    return asked if asked in DENSITIES else DENSITIES[0]
 
 
 def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None = None,
-            undo: dict | None = None):
-    page, error = None, None
+            undo: dict | None = None, card_error: dict | None = None):
+    page, error, filtered = None, None, None
     try:
         queue_filter = filters.to_filter()
         page = queues.page(queue_filter, cursor=cursor,
                            limit=current_app.config.get("MODERATION_QUEUE_PAGE_SIZE", PAGE_SIZE))
+        filtered = queues.filtered_counts(queue_filter)
     except queues.QueueError as problem:
         error, status = str(problem), 400
     comments = page.comments if page else []
-    filters.mark_labels(produced_labels())
+    if card_error and card_error["id"] not in {comment.id for comment in comments}:
+        # Its card is not on this page: say it at the top instead.
+        flash(card_error["message"], "error")
+    produced = produced_labels()
+    filters.mark_labels(produced)
     # Everything about the page's authors in three queries, whatever the page's length.
     keys = {comment.author_key for comment in comments if comment.author_key}
     held = authors.held_keys(keys)
@@ -68,13 +83,17 @@ def _render(filters: QueueFilterForm, status: int = 200, *, cursor: str | None =
         error=error,
         here=url_for("queue.index", **arguments, **({"cursor": cursor} if cursor else {})),
         counts=queues.state_counts(),
+        filtered_counts=filtered,
+        articles=queues.articles_waiting(),
+        density=_density(),
+        card_error=card_error,
         histories=authors.histories(keys),
         held=held,
         lookalikes=authors.staff_lookalikes(comments),
         why_waiting=waiting.reasons(comments, held, sanctions.for_comments(comments)),
         recent=authors.recent_by_author(keys, limit=RECENT_PER_AUTHOR + 1),
         recent_limit=RECENT_PER_AUTHOR,
-        label_scores=queues.label_scores,
+        label_scores=lambda score: queues.label_scores(score, produced),
         close_matches=queues.close_matches,
         report_summaries=reports.summaries([comment.id for comment in comments]),
         report_reasons=reports.REASONS,
@@ -95,6 +114,17 @@ def _refuse(form: QueueActionForm, status: int, message: str):
     return _render(filter_form_from_next(form.next.data), status)
 
 
+def _refuse_on_card(form: DecisionForm, comment, status: int, message: str,
+                    field: str | None):
+    """Nothing was saved: say why on the comment's own card, beside the field to fix, with
+    what the moderator chose and typed still there."""
+    db.session.rollback()
+    card_error = {"id": comment.id, "message": message, "field": field,
+                  "action": form.action.data, "reason": form.reason.data or "",
+                  "note": form.note.data or ""}
+    return _render(filter_form_from_next(form.next.data), status, card_error=card_error)
+
+
 def _form_problem(form: QueueActionForm, fallback: str) -> str:
     return "; ".join(message for messages in form.errors.values() for message in messages
                      ) or fallback
@@ -111,8 +141,15 @@ def _comment(comment_id: int):
 @bp.get("/")
 @moderator_required
 def index():
-    return _render(QueueFilterForm(request.args), cursor=request.args.get("cursor") or None,
-                   undo=session.pop(UNDO_KEY, None))
+    body, status = _render(QueueFilterForm(request.args),
+                           cursor=request.args.get("cursor") or None,
+                           undo=session.pop(UNDO_KEY, None))
+    response = make_response(body, status)
+    if request.args.get("density") in DENSITIES:
+        response.set_cookie(DENSITY_COOKIE, request.args["density"], max_age=365 * 86400,
+                            path=bp.url_prefix + "/", samesite="Lax",
+                            secure=request.is_secure)
+    return response
 
 
 @bp.post("/<id:comment_id>/decision")
@@ -121,14 +158,16 @@ def decision(comment_id):
     comment = _comment(comment_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        return _refuse(form, 400, _form_problem(form, "That decision could not be read."))
+        return _refuse_on_card(form, comment, 400,
+                               _form_problem(form, "That decision could not be read."),
+                               form.problem_field)
     try:
         decisions.decide(comment, current_user, form.action.data,
                          reason=form.reason.data or None, note=form.note.data)
     except decisions.StateConflict as conflict:
         return _refuse(form, 409, conflict.describe())
     except decisions.DecisionError as error:
-        return _refuse(form, 400, str(error))
+        return _refuse_on_card(form, comment, 400, str(error), error.field)
     db.session.commit()
     verb = {"approve": "Approved", "reject": "Rejected", "remove": "Removed"}[form.action.data]
     flash(f"{verb} the comment by {comment.author_name}.", "success")

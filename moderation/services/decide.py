@@ -36,20 +36,27 @@ __all__ = ["ACTIONS", "REASONS", "REMOVE", "UNDO", "BulkResult", "DecisionError"
 
 
 class DecisionError(ValueError):
-    """The decision itself is malformed (unknown action or reason) or not allowed."""
+    """The decision itself is malformed (unknown action or reason) or not allowed. `field`
+    names the form field to fix ("reason" or "note"), so the message can sit beside it."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def check(action: str, reason: str | None, note: str | None) -> tuple[str | None, str | None]:
     if action not in ACTIONS:
         raise DecisionError(f"Unknown action {action!r}: use approve, reject, remove or undo.")
     if reason is not None and reason not in REASONS:
-        raise DecisionError(f"Unknown reason {reason!r}: use one of {', '.join(REASONS)}.")
+        raise DecisionError(f"Unknown reason {reason!r}: use one of {', '.join(REASONS)}.",
+                            field="reason")
     note = (note or "").strip() or None
     verb = "removing" if action == REMOVE else "rejecting"
     if action != "approve" and reason is None:
-        raise DecisionError(f"Choose a reason for {verb}.")
+        raise DecisionError(f"Choose a reason for {verb}.", field="reason")
     if reason == "other" and action != "approve" and note is None:
-        raise DecisionError(f"{verb.capitalize()} for “other” needs a note saying why.")
+        raise DecisionError(f"{verb.capitalize()} for “other” needs a note saying why.",
+                            field="note")
     return reason, note
 
 

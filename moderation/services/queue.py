@@ -7,7 +7,7 @@ import base64
 import binascii
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import selectinload
@@ -55,6 +55,11 @@ class QueueFilter:
             raise QueueError("A label's minimum score is between 0 and 1.")
         if self.since and self.until and self.since > self.until:
             raise QueueError("The start of the date range is after its end.")
+
+    @property
+    def narrows(self) -> bool:
+        """Whether it leaves out some of a band's comments (order and band alone do not)."""
+        return any((self.article, self.label, self.scorer, self.since, self.until, self.text))
 
 
 @dataclass
@@ -263,11 +268,50 @@ def state_counts() -> dict[str, int]:
     return queue_counts.read()
 
 
-def label_scores(score: Score | None) -> list[tuple[str, float]]:
-    """A card's bars: the labels the model produced, highest first."""
+def filtered_counts(queue_filter: QueueFilter) -> dict[str, int] | None:
+    """Each band's count under the filter's other conditions ("12 of 340 held"); None when
+    the filter narrows nothing and the global counts already say it."""
+    if not queue_filter.narrows:
+        return None
+    unbanded = replace(queue_filter, band=None)
+    rows = db.session.execute(_filtered(
+        db.select(Comment.state, Comment.risk.is_(None), db.func.count())
+        .where(Comment.state.in_(AWAITING)), unbanded)
+        .group_by(Comment.state, Comment.risk.is_(None))).all()
+    counts = dict.fromkeys(("held", "queued", "unscored", "reported"), 0)
+    for state, unscored, count in rows:
+        counts["unscored" if unscored else state.value] += count
+    counts["reported"] = db.session.execute(_filtered(
+        db.select(db.func.count()).select_from(Comment).where(
+            Comment.report_weight > 0, Comment.state.in_(REPORTED_STATES)), unbanded)
+    ).scalar_one()
+    return counts
+
+
+def articles_waiting(limit: int = 300) -> list[tuple[str, str]]:
+    """(slug, headline) of the articles with comments waiting or reported: what the article
+    filter offers to pick by headline."""
+    waiting = db.select(Comment.id).where(
+        Comment.article_id == Article.id,
+        db.or_(Comment.state.in_(AWAITING),
+               db.and_(Comment.report_weight > 0, Comment.state.in_(REPORTED_STATES))))
+    rows = db.session.execute(db.select(Article.slug, Article.headline)
+                              .where(waiting.exists()).order_by(Article.headline)
+                              .limit(limit)).all()
+    return [(slug, headline) for slug, headline in rows]
+
+
+def label_scores(score: Score | None, produced: tuple[str, ...] | None = None
+                 ) -> list[tuple[str, float]]:
+    """A card's bars, highest first: the labels the active scorer produces (`produced`), or,
+    for a comment scored by a model that gave none of them, every label that model gave."""
     if score is None:
         return []
-    return sorted(score.labels.items(), key=lambda item: item[1], reverse=True)
+    labels = score.labels
+    if produced is not None:
+        labels = {label: value for label, value in labels.items() if label in produced
+                  } or labels
+    return sorted(labels.items(), key=lambda item: item[1], reverse=True)
 
 
 def close_matches(score: Score | None, limit: int = 2, floor: float = 0.2

@@ -13,6 +13,9 @@
   const undoButton = document.querySelector("[data-undo-button]");
   const bulkForm = document.getElementById("bulk");
   const search = document.getElementById("queue-search");
+  const selectPage = document.getElementById("select-page");
+  const densityToggle = document.querySelector("[data-density-toggle]");
+  const DENSITY_COOKIE = "queue_density";
   const FOCUS_KEY = "queue-focus:" + location.pathname;
   const reasons = Array.from(document.querySelectorAll("#bulk-reason option, .reject-form select[name=reason] option"))
     .map((option) => option.value)
@@ -97,8 +100,10 @@
   }
 
   function bump(name, delta) {
-    const number = document.querySelector(".counts .count-" + name + " strong");
-    if (number) number.textContent = String(Math.max(0, Number(number.textContent) + delta));
+    // With a filter a band reads "12 of 340": both numbers move.
+    for (const number of document.querySelectorAll(".counts .count-" + name + " :is(strong, .count-total)")) {
+      number.textContent = String(Math.max(0, Number(number.textContent) + delta));
+    }
   }
 
   function recount(card, finalState, delta) {
@@ -106,7 +111,8 @@
     // The bands as counted: an unscored comment counts as unscored, not by its state.
     bump(card.dataset.unscored === "true" ? "unscored" : card.dataset.state, delta);
     const waiting = ["held", "queued", "unscored"].reduce((sum, name) => {
-      const number = document.querySelector(".counts .count-" + name + " strong");
+      const number = document.querySelector(".counts .count-" + name + " .count-total")
+        || document.querySelector(".counts .count-" + name + " strong");
       return sum + (number ? Number(number.textContent) : 0);
     }, 0);
     document.title = document.title.replace(/^Queue \(\d+\)/, "Queue (" + waiting + ")");
@@ -120,6 +126,55 @@
       const box = card.querySelector("input[name=ids]");
       card.classList.toggle("selected", Boolean(box && box.checked));
     }
+    // The bar is there only while it has something to act on.
+    if (bulkForm) bulkForm.hidden = boxes.length === 0;
+    if (selectPage) {
+      const all = queue.querySelectorAll("input[name=ids]").length;
+      selectPage.checked = all > 0 && boxes.length === all;
+      selectPage.indeterminate = boxes.length > 0 && boxes.length < all;
+    }
+  }
+
+  // ---- errors on the card they belong to ---------------------------------------------
+
+  function clearCardError(card) {
+    for (const old of card.querySelectorAll(".card-error")) old.remove();
+    card.classList.remove("has-error");
+    for (const field of card.querySelectorAll("[aria-invalid]")) {
+      field.removeAttribute("aria-invalid");
+      field.removeAttribute("aria-describedby");
+    }
+  }
+
+  // The message sits beside the reason and note; the field to fix takes the focus.
+  function showCardError(card, message, fieldName, action) {
+    clearCardError(card);
+    const error = document.createElement("p");
+    error.className = "card-error";
+    error.id = "card-error-" + card.dataset.commentId;
+    error.setAttribute("role", "alert");
+    error.textContent = message;
+    const actions = card.querySelector(".actions");
+    if (actions) actions.after(error);
+    else card.querySelector(".card-main").appendChild(error);
+    card.classList.add("has-error");
+    focusCard(card);
+    const form = card.querySelector("form[data-decision=" + (action || "reject") + "]");
+    const field = fieldName && form ? form.elements[fieldName] : null;
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", error.id);
+      field.focus();
+    }
+  }
+
+  // What a reject still lacks, said before asking the server (the same words it would use).
+  function missingForReject(reason, note) {
+    if (!reason) return ["Choose a reason for rejecting.", "reason"];
+    if (reason === "other" && !(note || "").trim()) {
+      return ["Rejecting for \u201cother\u201d needs a note saying why.", "note"];
+    }
+    return null;
   }
 
   function showUndo() {
@@ -173,13 +228,18 @@
     });
   }
 
-  async function messageOf(response) {
+  async function problemOf(response) {
     try {
       const data = await response.json();
-      return data.message || data.error || "That did not work (" + response.status + ").";
+      return { message: data.message || data.error || "That did not work (" + response.status + ").",
+               field: data.field || null };
     } catch (error) {
-      return "That did not work (" + response.status + ").";
+      return { message: "That did not work (" + response.status + ").", field: null };
     }
+  }
+
+  async function messageOf(response) {
+    return (await problemOf(response)).message;
   }
 
   function submitPlainly(form, focusAfter) {
@@ -227,7 +287,13 @@
       form.elements.reason.value = reason || "";
       if (note !== undefined) form.elements.note.value = note;
       note = form.elements.note.value;
+      const missing = missingForReject(reason, note);
+      if (missing) {
+        showCardError(card, missing[0], missing[1], action);
+        return;
+      }
     }
+    clearCardError(card);
     card.dataset.busy = "true";
     const body = { action };
     if (action === "reject") {
@@ -251,8 +317,9 @@
       const message = await messageOf(response);
       removeCard(card, null);
       say(message, "error", true);
-    } else if (response && response.status === 422) {
-      say(await messageOf(response), "error", true);
+    } else if (response && (response.status === 422 || response.status === 400)) {
+      const problem = await problemOf(response);
+      showCardError(card, problem.message, problem.field, action);
     } else {
       submitPlainly(form, neighbour(card) || card);
     }
@@ -580,6 +647,44 @@
     });
   }
   if (undoButton) undoButton.addEventListener("click", () => undoLast());
+
+  // ---- density: one line per card, or the whole card --------------------------------
+
+  function setDensity(compact) {
+    queue.classList.toggle("compact", compact);
+    const value = compact ? "compact" : "comfortable";
+    document.cookie = DENSITY_COOKIE + "=" + value + "; path=/queue/; max-age=31536000; SameSite=Lax";
+    if (densityToggle) {
+      densityToggle.textContent = compact ? "Full cards" : "Compact: one line each";
+      const next = new URL(densityToggle.href, location.href);
+      next.searchParams.set("density", compact ? "comfortable" : "compact");
+      densityToggle.href = next.pathname + next.search;
+    }
+    const card = currentCard();
+    if (card) card.scrollIntoView({ block: "nearest" });
+  }
+
+  if (densityToggle) {
+    densityToggle.addEventListener("click", (event) => {
+      event.preventDefault();
+      setDensity(!queue.classList.contains("compact"));
+    });
+  }
+
+  if (selectPage) {
+    selectPage.closest("label").hidden = false;
+    selectPage.addEventListener("change", () => {
+      for (const box of queue.querySelectorAll("input[name=ids]")) box.checked = selectPage.checked;
+      updateSelected();
+    });
+  }
+  if (bulkForm) bulkForm.classList.add("bar");
+  // Our own message on the card replaces the browser's bubble for a missing reason.
+  for (const form of queue.querySelectorAll("form[data-decision]")) form.noValidate = true;
+  queue.addEventListener("change", (event) => {
+    const card = event.target.closest("ol.queue > li.card");
+    if (card && event.target.closest("form[data-decision]")) clearCardError(card);
+  });
 
   for (const [index, card] of cards().entries()) card.dataset.position = String(index);
   updateSelected();
