@@ -59,9 +59,20 @@ def _pair(rule: dict | None):
     return float(rule["approve"]), float(rule["reject"])
 
 
+# The fields that make up the proposal: a problem elsewhere (the note, an expired form token)
+# refuses the save but leaves the proposal worth replaying.
+PROPOSAL_FIELDS = ("reject_action", "window",
+                   *(f"{label}_{part}" for label in LABELS
+                     for part in ("enabled", "approve", "reject")))
+
+
+def _proposal_ok(form: PolicyForm) -> bool:
+    return not any(form[name].errors for name in PROPOSAL_FIELDS) and _form_ok(form)
+
+
 def _render_editor(form: PolicyForm, status: int = 200):
     active = policies.active_policy()
-    valid = not form.errors and _form_ok(form)
+    valid = _proposal_ok(form)
     # One read of the history feeds the replay and the suggestions.
     history = replays.load_history(_window(form))
     result, charts, changes, examples = _evidence(form, active, valid=valid, history=history)
@@ -136,6 +147,10 @@ def save_policy():
         db.session.rollback()
         form.form_errors.append(str(conflict))
         return _render_editor(form, status=409)
+    except versions.NoteMissing as missing:
+        db.session.rollback()
+        form.note.errors = [*form.note.errors, str(missing)]
+        return _render_editor(form, status=400)
     except versions.PolicyError as problem:
         db.session.rollback()
         form.form_errors.append(str(problem))

@@ -37,6 +37,13 @@ class PolicyConflict(PolicyError):
     """Another admin saved a version while this one was being edited."""
 
 
+class NoteMissing(PolicyError):
+    """A save (or re-activation) without a note: the proposal itself may be fine."""
+
+
+NOTE_NEEDED = "Say in a note why the policy changes: it is shown in the history."
+
+
 @dataclass(frozen=True)
 class Change:
     label: str | None  # None for the site-wide reject action
@@ -141,7 +148,7 @@ def save(thresholds: dict, reject_action: str, *, note: str, actor: User | None,
     clean = validate(thresholds, reject_action)
     note = (note or "").strip()
     if not note:
-        raise PolicyError("Say in a note why the policy changes: it is shown in the history.")
+        raise NoteMissing(NOTE_NEEDED)
     current = policies.active_policy()
     if base_version is not None and current.version != base_version:
         raise PolicyConflict(

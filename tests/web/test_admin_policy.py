@@ -114,6 +114,20 @@ def test_invalid_policies_are_refused_with_a_clear_message_and_nothing_saved(
     assert [policy.version for policy in all_versions(app)] == [1]
 
 
+def test_a_save_without_a_note_keeps_the_replay_of_the_proposed_values(
+        app, admin_client, history):
+    response = admin_client.post("/admin/policy", data=lowered_toxicity(note=""))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    note_field = re.search(r'<div class="field has-error">.*?</div>', html, re.S).group(0)
+    assert 'name="note"' in note_field and "Say in a note why the policy changes" in note_field
+    # The replay is of the proposal the form still holds, not of the active version.
+    assert "Same as the active version" not in html
+    assert "toxicity reject at: 0.90 → 0.80" in html
+    assert _cell(html, 'data-proposed="reject"') == "2"
+    assert [policy.version for policy in all_versions(app)] == [1]
+
+
 def test_saving_the_same_settings_is_refused(app, admin_client):
     response = admin_client.post("/admin/policy", data=policy_form())
     assert response.status_code == 400
