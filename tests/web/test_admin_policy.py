@@ -241,7 +241,7 @@ def test_a_save_based_on_a_stale_version_is_refused(app, admin_client):
 
 
 def _cell(html: str, attribute: str) -> str:
-    match = re.search(rf"<td {attribute}>([^<]*)</td>", html)
+    match = re.search(rf"<td {attribute}[^>]*>([^<]*)</td>", html)
     assert match, f"no {attribute} cell"
     return match.group(1).strip()
 
@@ -260,9 +260,14 @@ def test_the_preview_replays_the_proposal_on_history(app, admin_client, history)
     assert _cell(html, 'data-proposed="approve"') == "1"
     assert _cell(html, 'data-proposed="queue"') == "1"
     assert _cell(html, 'data-proposed="reject"') == "2"
-    assert _cell(html, "data-precision") == "100.0%"
-    assert _cell(html, "data-recall") == "100.0%"
+    # One decision behind each share: shown, and said.
+    assert _cell(html, "data-precision") == "100.0%, from 1 decision"
+    assert _cell(html, "data-recall") == "100.0%, from 1 decision"
     assert 'data-queue-removed="0.5000"' in html
+    summary = re.search(r'<p class="queue-removed".*?</p>', html, re.S).group(0)
+    assert re.sub(r"<[^>]+>|\s+", " ", summary).split() == (
+        "Moderators’ queue: 2 → 1 comments. 1 of the 2 queued now (50%) would no longer "
+        "wait for a moderator: 1 put in the reject band.").split()
     assert "toxicity reject at: 0.90 → 0.80" in html
     examples = re.search(r'data-examples="into_reject".*?</details>', html, re.S).group(0)
     assert "Newly in the reject band: 1 comment" in examples
