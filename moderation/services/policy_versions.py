@@ -182,15 +182,15 @@ def save(thresholds: dict, reject_action: str, *, note: str, actor: User | None,
 
 
 def reactivate(version: int, *, actor: User, note: str = "") -> Policy:
-    """Re-activating an old version copies it into a new one, so history only grows."""
+    """Re-activating an old version copies it into a new one, so history only grows. Like a
+    save, it needs a note saying why."""
     old = by_version(version)
     if old is None:
         raise LookupError(f"There is no policy version {version}.")
     current = policies.active_policy()
     if old.id == current.id:
         raise PolicyError(f"Version {version} is already the active policy.")
-    return save(old.thresholds, old.reject_action, actor=actor, based_on=old,
-                note=note.strip() or f"Re-activated version {version}")
+    return save(old.thresholds, old.reject_action, actor=actor, based_on=old, note=note)
 
 
 def _author(policy: Policy) -> str:

@@ -219,6 +219,49 @@ def test_an_old_version_can_be_re_activated_as_a_new_version(app, admin_client):
     assert "toxicity reject at: 0.80 → 0.90" in page
 
 
+def test_re_activating_shows_the_old_versions_replay_first_and_needs_a_note(
+        app, admin_client, history):
+    admin_client.post("/admin/policy", data=lowered_toxicity())
+    listing = admin_client.get("/admin/policy/versions").get_data(as_text=True)
+    assert 'href="/admin/policy/versions/1/activate"' in listing
+    assert 'action="/admin/policy/versions/1/activate"' not in listing  # no one-click form
+
+    preview = admin_client.get("/admin/policy/versions/1/activate", query_string={
+        "window": "all"})
+    assert preview.status_code == 200
+    html = preview.get_data(as_text=True)
+    # Back from reject-at 0.80 to 0.90: the 0.85 comment leaves the reject band.
+    assert "toxicity reject at: 0.80 → 0.90" in html
+    assert _cell(html, 'data-proposed="reject"') == "1"
+    assert 'data-examples="into_queue"' in html and "Comment [toxicity=0.85]" in html
+
+    refused = admin_client.post("/admin/policy/versions/1/activate", data={"note": " "})
+    assert refused.status_code == 400
+    note_field = re.search(r'<div class="field has-error">.*?</div>',
+                           refused.get_data(as_text=True), re.S).group(0)
+    assert "Say in a note why the policy changes" in note_field
+    assert [policy.version for policy in all_versions(app)] == [1, 2]
+
+
+def test_any_two_versions_can_be_compared_on_history(app, admin_client, history):
+    admin_client.post("/admin/policy", data=lowered_toxicity())
+    thresholds = v1_thresholds()
+    thresholds["toxicity"]["reject"] = 0.99
+    admin_client.post("/admin/policy", data=policy_form(thresholds, base_version="2"))
+    assert [policy.version for policy in all_versions(app)] == [1, 2, 3]
+
+    page = admin_client.get("/admin/policy/versions/compare",
+                            query_string={"from": "3", "to": "2", "window": "all"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # 2 is not 3's neighbour in this direction, and the replay is of 2 against 3.
+    assert "toxicity reject at: 0.99 → 0.80" in html
+    assert "Version 3</th>" in html and "Version 2</th>" in html
+    assert _cell(html, 'data-proposed="reject"') == "2"
+    assert admin_client.get("/admin/policy/versions/compare",
+                            query_string={"from": "1", "to": "9"}).status_code == 404
+
+
 def test_re_activating_the_active_or_a_missing_version(app, admin_client):
     response = admin_client.post("/admin/policy/versions/1/activate", data={})
     assert response.status_code == 303
