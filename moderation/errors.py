@@ -54,6 +54,11 @@ def _respond(code: int, message: str):
     ), code
 
 
+def http_error_response(error: HTTPException):
+    """The page (or JSON) every HTTP error gets; for handlers that only take some cases."""
+    return _respond(error.code or 500, _message(error))
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -65,7 +70,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _respond(error.code or 500, _message(error))
+        return http_error_response(error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

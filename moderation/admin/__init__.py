@@ -6,6 +6,7 @@ from moderation.admin import (  # noqa: F401  (routes)
     imports,
     learning,
     policy,
+    policy_history,
     security,
     sites,
     users,

@@ -3,11 +3,11 @@ every save is a new version; any old version can come back."""
 
 import dataclasses
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from moderation.admin.base import bp
-from moderation.admin.forms_policy import ActivateForm, PolicyForm
+from moderation.admin.forms_policy import PolicyForm
 from moderation.charts import label_histogram_svg
 from moderation.extensions import db
 from moderation.models import LABELS
@@ -30,13 +30,18 @@ def _window(form: PolicyForm) -> str:
 
 
 def _evidence(form: PolicyForm, active, *, valid: bool, history=None):
-    """Replay of the form's proposal (or of the active policy when the form is invalid) and
-    one chart per label."""
+    """Replay of the form's proposal (or of the active policy when the form is invalid)."""
     if valid:
         proposed = versions.proposal(form.thresholds(), form.reject_action.data)
     else:
         proposed = active
-    result = replays.replay(proposed, active, window=_window(form), history=history)
+    return evidence(proposed, active, _window(form), history=history)
+
+
+def evidence(proposed, active, window: str, history=None):
+    """Replay of `proposed` against `active` on the window, one chart per label, the changes
+    between them and the comments to read."""
+    result = replays.replay(proposed, active, window=window, history=history)
     charts = {
         label: label_histogram_svg(
             result.histograms[label],
@@ -49,7 +54,7 @@ def _evidence(form: PolicyForm, active, *, valid: bool, history=None):
     }
     changes = versions.diff(active, proposed)
     result = dataclasses.replace(result, published_reject=len(
-        versions.published_in_reject_band(proposed, _window(form))))
+        versions.published_in_reject_band(proposed, window)))
     return result, charts, changes, replays.example_comments(result)
 
 
@@ -59,9 +64,20 @@ def _pair(rule: dict | None):
     return float(rule["approve"]), float(rule["reject"])
 
 
+# The fields that make up the proposal: a problem elsewhere (the note, an expired form token)
+# refuses the save but leaves the proposal worth replaying.
+PROPOSAL_FIELDS = ("reject_action", "window",
+                   *(f"{label}_{part}" for label in LABELS
+                     for part in ("enabled", "approve", "reject")))
+
+
+def _proposal_ok(form: PolicyForm) -> bool:
+    return not any(form[name].errors for name in PROPOSAL_FIELDS) and _form_ok(form)
+
+
 def _render_editor(form: PolicyForm, status: int = 200):
     active = policies.active_policy()
-    valid = not form.errors and _form_ok(form)
+    valid = _proposal_ok(form)
     # One read of the history feeds the replay and the suggestions.
     history = replays.load_history(_window(form))
     result, charts, changes, examples = _evidence(form, active, valid=valid, history=history)
@@ -136,6 +152,10 @@ def save_policy():
         db.session.rollback()
         form.form_errors.append(str(conflict))
         return _render_editor(form, status=409)
+    except versions.NoteMissing as missing:
+        db.session.rollback()
+        form.note.errors = [*form.note.errors, str(missing)]
+        return _render_editor(form, status=400)
     except versions.PolicyError as problem:
         db.session.rollback()
         form.form_errors.append(str(problem))
@@ -146,10 +166,10 @@ def save_policy():
         outcome = versions.requeue_published(saved, ids)
         message += (f" Sent {outcome.moved} published comment{'s' if outcome.moved != 1 else ''}"
                     " in its reject band back to the queue for review.")
-    return _activated(saved, message, reband=form.reband.data)
+    return activated(saved, message, reband=form.reband.data)
 
 
-def _activated(saved, message: str, *, reband: bool):
+def activated(saved, message: str, *, reband: bool):
     """Commit the new active version, re-band the queue if asked (its own commit), say so."""
     db.session.commit()
     if reband:
@@ -166,26 +186,3 @@ def _reband(saved) -> str:
     if outcome.conflicts:
         text += f" {outcome.conflicts} were decided by a moderator meanwhile and kept."
     return text
-
-
-@bp.get("/policy/versions")
-def policy_versions():
-    return render_template("admin/policy_versions.html", history=versions.history(),
-                           form=ActivateForm(), waiting=versions.waiting_count())
-
-
-@bp.post("/policy/versions/<id:version>/activate")
-def activate_policy(version):
-    form = ActivateForm()
-    if not form.validate():
-        abort(400, form.errors and next(iter(form.errors.values()))[0])
-    try:
-        saved = versions.reactivate(version, actor=current_user, note=form.note.data or "")
-    except LookupError as missing:
-        abort(404, str(missing))
-    except versions.PolicyError as problem:
-        db.session.rollback()
-        flash(str(problem), "error")
-        return redirect(url_for("admin.policy_versions"), code=303)
-    return _activated(saved, f"Version {version} is active again, as version {saved.version}.",
-                      reband=form.reband.data)

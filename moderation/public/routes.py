@@ -1,10 +1,21 @@
 """Article pages, the comment form and a comment's own status page."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_limiter import RateLimitExceeded
 
+from moderation import errors
 from moderation.extensions import db, limiter
 from moderation.public.forms import CommentForm, ReportForm
-from moderation.services import reports, sanctions, submit
+from moderation.services import reports, review_time, sanctions, submit
 
 bp = Blueprint("public", __name__)
 
@@ -20,13 +31,32 @@ def index():
     )
 
 
-def _render_article(article, form, status=200):
+def _render_article(article, form, status=200, refusal=None):
     before = request.args.get("before", type=int)
     page = submit.published_comments(
         article, before=before if before and 0 < before < 2**31 else None)
     return render_template("public/article.html", article=article, page=page,
-                           comments=page.comments, form=form,
-                           sign_in=submit.sign_in_needed(article)), status
+                           comments=page.comments, form=form, refusal=refusal,
+                           sign_in=submit.sign_in_needed(article),
+                           review_wait=review_time.typical_wait()), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many(error):
+    """Posting too often keeps what the reader typed: the article's form again, with the
+    text and why it was not taken. Other limits get the ordinary page."""
+    found = (submit.article_by_slug(request.view_args.get("slug", ""))
+             if request.endpoint == "public.post_comment" and request.view_args else None)
+    if found is None:
+        return errors.http_error_response(error)
+    return _render_article(found, CommentForm(), 429, refusal=errors.MESSAGES[429])
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for /favicon.ico whatever the page says; every modern one reads SVG.
+    return send_from_directory(current_app.static_folder, "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/articles/<slug>")
@@ -72,7 +102,8 @@ def post_comment(slug):
 def comment_status(token):
     comment = submit.comment_by_token(token) or abort(404, "We could not find that comment.")
     return render_template("public/comment_status.html", comment=comment,
-                           taken_down=submit.was_taken_down(comment))
+                           taken_down=submit.was_taken_down(comment),
+                           review_wait=review_time.typical_wait())
 
 
 def _published(comment_id: int):

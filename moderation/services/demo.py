@@ -107,6 +107,17 @@ COMMENTS = [
 ]
 
 
+def comment_times(published_at: datetime, now: datetime, count: int) -> list[datetime]:
+    """When the seeded comments on one article were posted: the first within the hour after
+    publication, later ones further apart, the last well before now, oldest first. A demo
+    where every comment says "just now" does not read like a real site."""
+    span = max(now - published_at, timedelta(hours=2))
+    # Gaps grow like a real thread's: quick replies first, stragglers later.
+    fractions = [(index + 1) ** 2 / (count + 1) ** 2 for index in range(count)]
+    return [min(published_at + span * fraction * 0.9, now - timedelta(minutes=5))
+            for fraction in fractions]
+
+
 @dataclass(frozen=True)
 class SeededAccount:
     username: str
@@ -134,14 +145,16 @@ def seed_articles(now: datetime) -> tuple[int, int]:
             db.session.add(article)
             articles_created += 1
             db.session.flush()
-            for index, author, body in COMMENTS:
-                if ARTICLES[index]["slug"] == spec["slug"]:
-                    db.session.add(Comment(
-                        article=article, author_name=author, body=body,
-                        author_key=author_key(author, None, None),
-                        public_token=secrets.token_urlsafe(24), state=CommentState.PENDING,
-                    ))
-                    comments_created += 1
+            mine = [(author, body) for index, author, body in COMMENTS
+                    if ARTICLES[index]["slug"] == spec["slug"]]
+            times = comment_times(article.published_at, now, len(mine))
+            for (author, body), posted_at in zip(mine, times, strict=True):
+                db.session.add(Comment(
+                    article=article, author_name=author, body=body, created_at=posted_at,
+                    author_key=author_key(author, None, None),
+                    public_token=secrets.token_urlsafe(24), state=CommentState.PENDING,
+                ))
+                comments_created += 1
     return articles_created, comments_created
 
 

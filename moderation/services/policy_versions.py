@@ -37,6 +37,13 @@ class PolicyConflict(PolicyError):
     """Another admin saved a version while this one was being edited."""
 
 
+class NoteMissing(PolicyError):
+    """A save (or re-activation) without a note: the proposal itself may be fine."""
+
+
+NOTE_NEEDED = "Say in a note why the policy changes: it is shown in the history."
+
+
 @dataclass(frozen=True)
 class Change:
     label: str | None  # None for the site-wide reject action
@@ -141,7 +148,7 @@ def save(thresholds: dict, reject_action: str, *, note: str, actor: User | None,
     clean = validate(thresholds, reject_action)
     note = (note or "").strip()
     if not note:
-        raise PolicyError("Say in a note why the policy changes: it is shown in the history.")
+        raise NoteMissing(NOTE_NEEDED)
     current = policies.active_policy()
     if base_version is not None and current.version != base_version:
         raise PolicyConflict(
@@ -175,15 +182,15 @@ def save(thresholds: dict, reject_action: str, *, note: str, actor: User | None,
 
 
 def reactivate(version: int, *, actor: User, note: str = "") -> Policy:
-    """Re-activating an old version copies it into a new one, so history only grows."""
+    """Re-activating an old version copies it into a new one, so history only grows. Like a
+    save, it needs a note saying why."""
     old = by_version(version)
     if old is None:
         raise LookupError(f"There is no policy version {version}.")
     current = policies.active_policy()
     if old.id == current.id:
         raise PolicyError(f"Version {version} is already the active policy.")
-    return save(old.thresholds, old.reject_action, actor=actor, based_on=old,
-                note=note.strip() or f"Re-activated version {version}")
+    return save(old.thresholds, old.reject_action, actor=actor, based_on=old, note=note)
 
 
 def _author(policy: Policy) -> str:

@@ -20,6 +20,8 @@ WINDOWS: dict[str, int | None] = {"7d": 7, "30d": 30, "all": None}
 BINS = 50
 EDGES = np.linspace(0.0, 1.0, BINS + 1)
 APPROVED, UNDECIDED, REJECTED = 1, 0, -1  # History.verdict codes (histograms() relies on them)
+# A share resting on fewer decisions than this is shown, but marked as too few to go by.
+FEW_DECISIONS = 10
 _BAND_NAMES = tuple(band.value for band in BAND_CODES)
 
 
@@ -49,6 +51,14 @@ class Agreement:
     precision: float | None  # None when undefined (0 denominators)
     recall: float | None
     wrongly_approved: int  # moderator-rejected comments that land in the approve band
+
+    @property
+    def precision_thin(self) -> bool:
+        return self.auto_rejected < FEW_DECISIONS
+
+    @property
+    def recall_thin(self) -> bool:
+        return self.mod_rejected < FEW_DECISIONS
 
     @classmethod
     def of(cls, codes: np.ndarray, verdict: np.ndarray) -> Agreement:
@@ -121,8 +131,8 @@ class Replay:
     moved: dict[str, dict[str, int]]  # band now -> band proposed -> comments
     histograms: dict[str, LabelHistogram]
     seconds: float
-    # A few comment ids per consequential move, for the admin to read: "into_reject" (newly
-    # in the reject band) and "into_approve" (newly published without review).
+    # A few comment ids per move, for the admin to read: "into_reject" (newly in the reject
+    # band), "into_approve" (newly published without review), "into_queue" (newly queued).
     examples: dict[str, list[int]] = field(default_factory=dict)
     # Published comments in the window the proposal puts in its reject band (the editor fills
     # it in: policy_versions.published_in_reject_band).
@@ -242,19 +252,33 @@ def replay(proposed: Any, current: Any, window: str = "30d", now: datetime | Non
 
 EXAMPLES = 5
 DISAGREEING = 3
+# Moves an admin should read before saving, by the band comments move into.
+MOVES = (("into_reject", 2), ("into_approve", 0), ("into_queue", 1))
+
+
+def _against(history: History, codes_now: np.ndarray, code: int) -> np.ndarray:
+    """Per comment, whether its moderator's call argues against moving it into band `code`:
+    approved ones into the reject band, rejected ones into the approve band, and into the
+    queue those whose call agreed with the band they leave (a review nobody needed)."""
+    if code == 2:
+        return history.verdict == APPROVED
+    if code == 0:
+        return history.verdict == REJECTED
+    return (((codes_now == 0) & (history.verdict == APPROVED))
+            | ((codes_now == 2) & (history.verdict == REJECTED)))
 
 
 def _examples(history: History, codes_now: np.ndarray, codes_proposed: np.ndarray
               ) -> dict[str, list[int]]:
-    """Up to EXAMPLES ids per move an admin should read before saving: first up to
-    DISAGREEING of the comments a moderator decided the other way (the cost of the change),
-    then the others, each spread evenly over the move so the sample is not just its extremes."""
+    """Up to EXAMPLES ids per move: first up to DISAGREEING of the comments a moderator
+    decided the other way (the cost of the change), then the others, each spread evenly over
+    the move so the sample is not just its extremes."""
     if history.ids is None or not len(history):
         return {}
     found = {}
-    for name, code, disagreeing in (("into_reject", 2, APPROVED), ("into_approve", 0, REJECTED)):
+    for name, code in MOVES:
         moving = np.flatnonzero((codes_now != code) & (codes_proposed == code))
-        against = moving[history.verdict[moving] == disagreeing]
+        against = moving[_against(history, codes_now, code)[moving]]
         first = _spread(against, DISAGREEING)
         rest = _spread(np.setdiff1d(moving, first, assume_unique=True), EXAMPLES - len(first))
         found[name] = [int(history.ids[index]) for index in np.concatenate((first, rest))]

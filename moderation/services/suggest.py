@@ -59,25 +59,26 @@ def _suggest_label(label: str, column: np.ndarray, verdict: np.ndarray, precisio
     def refuse(reason: str) -> LabelSuggestion:
         return LabelSuggestion(label, decisions, None, 0, None, None, 0, None, reason)
 
+    score = f"{_article(label)} {label.replace('_', '-')} score"
     if decisions == 0:
-        return refuse(f"No decided comment has a {label.replace('_', ' ')} score yet.")
+        return refuse(f"No decided comment has {score} yet.")
     if decisions < MIN_DECISIONS:
         return refuse(
             f"Only {decisions} decided comment{'s' if decisions != 1 else ''} "
-            f"{'have' if decisions != 1 else 'has'} a {label} score; suggestions need at least "
+            f"{'have' if decisions != 1 else 'has'} {score}; suggestions need at least "
             f"{MIN_DECISIONS}."
         )
     rejected_total = int((verdict == REJECTED).sum())
     if rejected_total == 0:
         # Every threshold would look right: there is no evidence of where rejections start.
         return refuse(
-            f"Moderators rejected none of the {decisions} decided comments with a {label} "
-            "score, so there is no line to learn yet."
+            f"Moderators rejected none of the {decisions} decided comments with {score}, "
+            "so there is no line to learn yet."
         )
     if rejected_total == decisions:
         return refuse(
-            f"Moderators rejected all {decisions} decided comments with a {label} score, so "
-            "there is no line to learn yet."
+            f"Moderators rejected all {decisions} decided comments with {score}, so there "
+            "is no line to learn yet."
         )
 
     order = np.argsort(values, kind="stable")
@@ -147,6 +148,10 @@ def _suggest_label(label: str, column: np.ndarray, verdict: np.ndarray, precisio
         approve_precision=approve_share,
         reason=" ".join(reasons) or None,
     )
+
+
+def _article(label: str) -> str:
+    return "an" if label[0] in "aeiou" else "a"
 
 
 def _percent(share: float) -> str:

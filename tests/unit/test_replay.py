@@ -217,3 +217,35 @@ def test_examples_leave_room_for_moves_moderators_agreed_with():
     # Three of the six moderator-approved ones, spread (ids 1, 3, 6), then two of the rest:
     # ids 2, 4, 5, 7, 8, 9 spread over two picks: the first and the last.
     assert chosen == [1, 3, 6, 2, 9]
+
+
+def test_comments_newly_queued_are_listed_too_unneeded_reviews_first():
+    # Default toxicity approve-below is 0.30; raising nothing but lowering it to 0.10 queues
+    # 0.15 .. 0.25. The 0.20 one a moderator approved anyway: a review nobody needed, first.
+    scores = [0.15, 0.18, 0.20, 0.22, 0.25, 0.05]
+    values = np.full((len(scores), len(LABELS)), np.nan)
+    values[:, 0] = scores
+    verdict = np.array([0, 0, 1, 0, 0, 0], dtype=np.int8)
+    history = History(values=values, verdict=verdict, ids=np.arange(1, 7))
+    current = SimpleNamespace(thresholds=policies.default_thresholds(), reject_action="hold")
+    stricter = policies.default_thresholds()
+    stricter["toxicity"]["approve"] = 0.10
+    proposed = SimpleNamespace(thresholds=stricter, reject_action="hold")
+
+    result = replay(proposed, current, window="all", history=history)
+
+    assert result.examples["into_queue"] == [3, 1, 2, 4, 5]
+    assert result.examples["into_reject"] == [] and result.examples["into_approve"] == []
+
+
+def test_shares_resting_on_few_decisions_are_marked_thin():
+    scores = [0.95, 0.96, 0.10]
+    values = np.full((len(scores), len(LABELS)), np.nan)
+    values[:, 0] = scores
+    history = History(values=values, verdict=np.array([-1, -1, 1], dtype=np.int8))
+    current = SimpleNamespace(thresholds=policies.default_thresholds(), reject_action="hold")
+
+    agreement = replay(current, current, window="all", history=history).agreement_proposed
+
+    assert agreement.precision == 1.0 and agreement.auto_rejected == 2
+    assert agreement.precision_thin and agreement.recall_thin

@@ -65,6 +65,11 @@ def test_too_few_decisions_are_refused_with_the_reason():
     assert toxicity.reason == ("Only 29 decided comments have a toxicity score; suggestions "
                                "need at least 30.")
     assert found["threat"].reason == "No decided comment has a threat score yet."
+    # Labels read as words, with the article they take.
+    assert found["obscene"].reason == "No decided comment has an obscene score yet."
+    assert found["insult"].reason == "No decided comment has an insult score yet."
+    assert found["identity_attack"].reason == (
+        "No decided comment has an identity-attack score yet.")
 
 
 def test_no_rejections_means_no_line_to_learn():

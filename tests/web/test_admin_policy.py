@@ -114,6 +114,20 @@ def test_invalid_policies_are_refused_with_a_clear_message_and_nothing_saved(
     assert [policy.version for policy in all_versions(app)] == [1]
 
 
+def test_a_save_without_a_note_keeps_the_replay_of_the_proposed_values(
+        app, admin_client, history):
+    response = admin_client.post("/admin/policy", data=lowered_toxicity(note=""))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    note_field = re.search(r'<div class="field has-error">.*?</div>', html, re.S).group(0)
+    assert 'name="note"' in note_field and "Say in a note why the policy changes" in note_field
+    # The replay is of the proposal the form still holds, not of the active version.
+    assert "Same as the active version" not in html
+    assert "toxicity reject at: 0.90 → 0.80" in html
+    assert _cell(html, 'data-proposed="reject"') == "2"
+    assert [policy.version for policy in all_versions(app)] == [1]
+
+
 def test_saving_the_same_settings_is_refused(app, admin_client):
     response = admin_client.post("/admin/policy", data=policy_form())
     assert response.status_code == 400
@@ -205,6 +219,49 @@ def test_an_old_version_can_be_re_activated_as_a_new_version(app, admin_client):
     assert "toxicity reject at: 0.80 → 0.90" in page
 
 
+def test_re_activating_shows_the_old_versions_replay_first_and_needs_a_note(
+        app, admin_client, history):
+    admin_client.post("/admin/policy", data=lowered_toxicity())
+    listing = admin_client.get("/admin/policy/versions").get_data(as_text=True)
+    assert 'href="/admin/policy/versions/1/activate"' in listing
+    assert 'action="/admin/policy/versions/1/activate"' not in listing  # no one-click form
+
+    preview = admin_client.get("/admin/policy/versions/1/activate", query_string={
+        "window": "all"})
+    assert preview.status_code == 200
+    html = preview.get_data(as_text=True)
+    # Back from reject-at 0.80 to 0.90: the 0.85 comment leaves the reject band.
+    assert "toxicity reject at: 0.80 → 0.90" in html
+    assert _cell(html, 'data-proposed="reject"') == "1"
+    assert 'data-examples="into_queue"' in html and "Comment [toxicity=0.85]" in html
+
+    refused = admin_client.post("/admin/policy/versions/1/activate", data={"note": " "})
+    assert refused.status_code == 400
+    note_field = re.search(r'<div class="field has-error">.*?</div>',
+                           refused.get_data(as_text=True), re.S).group(0)
+    assert "Say in a note why the policy changes" in note_field
+    assert [policy.version for policy in all_versions(app)] == [1, 2]
+
+
+def test_any_two_versions_can_be_compared_on_history(app, admin_client, history):
+    admin_client.post("/admin/policy", data=lowered_toxicity())
+    thresholds = v1_thresholds()
+    thresholds["toxicity"]["reject"] = 0.99
+    admin_client.post("/admin/policy", data=policy_form(thresholds, base_version="2"))
+    assert [policy.version for policy in all_versions(app)] == [1, 2, 3]
+
+    page = admin_client.get("/admin/policy/versions/compare",
+                            query_string={"from": "3", "to": "2", "window": "all"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # 2 is not 3's neighbour in this direction, and the replay is of 2 against 3.
+    assert "toxicity reject at: 0.99 → 0.80" in html
+    assert "Version 3</th>" in html and "Version 2</th>" in html
+    assert _cell(html, 'data-proposed="reject"') == "2"
+    assert admin_client.get("/admin/policy/versions/compare",
+                            query_string={"from": "1", "to": "9"}).status_code == 404
+
+
 def test_re_activating_the_active_or_a_missing_version(app, admin_client):
     response = admin_client.post("/admin/policy/versions/1/activate", data={})
     assert response.status_code == 303
@@ -227,7 +284,7 @@ def test_a_save_based_on_a_stale_version_is_refused(app, admin_client):
 
 
 def _cell(html: str, attribute: str) -> str:
-    match = re.search(rf"<td {attribute}>([^<]*)</td>", html)
+    match = re.search(rf"<td {attribute}[^>]*>([^<]*)</td>", html)
     assert match, f"no {attribute} cell"
     return match.group(1).strip()
 
@@ -246,9 +303,14 @@ def test_the_preview_replays_the_proposal_on_history(app, admin_client, history)
     assert _cell(html, 'data-proposed="approve"') == "1"
     assert _cell(html, 'data-proposed="queue"') == "1"
     assert _cell(html, 'data-proposed="reject"') == "2"
-    assert _cell(html, "data-precision") == "100.0%"
-    assert _cell(html, "data-recall") == "100.0%"
+    # One decision behind each share: shown, and said.
+    assert _cell(html, "data-precision") == "100.0%, from 1 decision"
+    assert _cell(html, "data-recall") == "100.0%, from 1 decision"
     assert 'data-queue-removed="0.5000"' in html
+    summary = re.search(r'<p class="queue-removed".*?</p>', html, re.S).group(0)
+    assert re.sub(r"<[^>]+>|\s+", " ", summary).split() == (
+        "Moderators’ queue: 2 → 1 comments. 1 of the 2 queued now (50%) would no longer "
+        "wait for a moderator: 1 put in the reject band.").split()
     assert "toxicity reject at: 0.90 → 0.80" in html
     examples = re.search(r'data-examples="into_reject".*?</details>', html, re.S).group(0)
     assert "Newly in the reject band: 1 comment" in examples

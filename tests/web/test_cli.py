@@ -1,6 +1,7 @@
 """The flask commands a newcomer and an operator use."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -198,3 +199,18 @@ def test_model_list_and_rollback_say_when_there_is_nothing(runner):
     assert "No site models yet" in runner.invoke(args=["model", "list"]).output
     result = runner.invoke(args=["model", "rollback"])
     assert result.exit_code == 1 and "nothing to roll back" in result.output
+
+
+def test_seeded_demo_comments_are_spread_over_time_like_a_real_thread(app, runner):
+    from moderation.models import utcnow
+
+    runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(Comment.created_at, Article.published_at)
+            .join(Article, Comment.article_id == Article.id)).all()
+        now = utcnow()
+    times = [created for created, _ in rows]
+    assert len(set(times)) == len(times)  # not all "just now"
+    assert all(published <= created <= now for created, published in rows)
+    assert sum(now - created > timedelta(hours=1) for created in times) >= len(times) - 1

@@ -84,7 +84,7 @@ def test_reband_stops_when_another_admin_changes_the_policy_mid_run(app, runner,
         if len(batches) == 1:  # another admin puts version 1 back after the first batch
             admin = db.session.execute(
                 db.select(User).where(User.username == "ada")).scalar_one()
-            policy_versions.reactivate(1, actor=admin)
+            policy_versions.reactivate(1, actor=admin, note="back to v1")
         return last
 
     monkeypatch.setattr(policy_versions, "reband_batch", batch_then_reactivate_v1)

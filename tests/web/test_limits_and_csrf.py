@@ -159,3 +159,21 @@ def test_the_database_store_counts_a_window_and_starts_a_new_one(app):
     assert store.incr("gone", 60) == 1  # a new window, counted from 1
     store.clear("k")
     assert store.get("k") == 0
+
+
+def test_a_reader_slowed_down_keeps_their_text_on_the_article(app, client, article):
+    token = csrf_token(client)
+    for n in range(3):
+        client.post("/articles/story/comments",
+                    data={"author_name": "Flo", "body": f"flood {n}", "csrf_token": token})
+    typed = "A long, careful reply <about> the barrier that took ten minutes to write."
+    response = client.post("/articles/story/comments",
+                           data={"author_name": "Flo", "body": typed, "csrf_token": token})
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "posted too often" in html
+    # The article's own form, with what was typed, so waiting a minute and posting again works.
+    assert 'action="/articles/story/comments#post-comment"' in html
+    assert "A long, careful reply &lt;about&gt; the barrier" in html
+    assert 'value="Flo"' in html
+    assert count(app) == 3

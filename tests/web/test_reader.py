@@ -342,3 +342,47 @@ def test_a_post_costs_five_statements_whatever_the_history(app, client, article,
         statements
     assert any("OUTBOX_EVENTS" in statement for statement in statements) is subscribed
     assert len(comments(app)) == 4
+
+
+def test_every_page_has_a_favicon(client, article):
+    page = client.get(f"/articles/{article}").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
+    assert client.get(icon).status_code == 200
+    favicon = client.get("/favicon.ico")
+    assert favicon.status_code == 200 and favicon.mimetype == "image/svg+xml"
+    assert b"<svg" in favicon.data
+
+
+def test_a_held_reader_is_told_how_long_review_usually_takes(app, client, article):
+    from datetime import timedelta
+
+    from moderation.models import Decision
+
+    held = post(client, article, body="You are all idiots, shut up.")
+    status_url = held.headers["Location"]
+    with app.app_context():
+        Worker(app).run_once()
+        mine = db.session.execute(db.select(Comment).order_by(Comment.id.desc())).scalars().first()
+        mine.state = CommentState.HELD
+        db.session.commit()
+    # Little data: the plain promise.
+    assert "usually within minutes" in client.get(status_url).get_data(as_text=True)
+
+    with app.app_context():
+        from tests.factories import make_user
+
+        moderator = make_user("mo")
+        story = db.session.execute(db.select(Comment)).scalars().first().article
+        now = utcnow()
+        for minutes in (20, 30, 40, 50, 90):  # median 40 minutes
+            decided_at = now - timedelta(minutes=60)
+            comment = make_comment(story, "waited",
+                                   created_at=decided_at - timedelta(minutes=minutes))
+            db.session.add(Decision(comment=comment, actor_id=moderator.id,
+                                    from_state=CommentState.QUEUED,
+                                    to_state=CommentState.APPROVED, created_at=decided_at))
+        db.session.commit()
+    page = client.get(status_url).get_data(as_text=True)
+    assert "held for review" in page and "usually within 40 minutes" in page
+    assert "usually within 40 minutes" in client.get(f"/articles/{article}").get_data(
+        as_text=True)
