@@ -146,8 +146,13 @@ def _spelled(token: str, *, last_token: bool) -> str:
     return _SPELL_GLUE.join(letters)
 
 
-def pattern(word: str) -> str:
-    """The regular expression (over folded text) for one rule."""
+# The endings an inflecting rule also takes: plurals, past tense, -ing, -er.
+_ENDINGS = "(?:s|es|'s|’s|ed|d|ing|er|ers)?"
+
+
+def pattern(word: str, inflect: bool = False) -> str:
+    """The regular expression (over folded text) for one rule; with `inflect`, its last word
+    may end in a plural or another common ending ("idiot": "Idiots!", "idiot's")."""
     tokens = [token for token in _RULE_PARTS.split(fold(word)[0]) if token]
     alternatives = []
     for index, token in enumerate(tokens):
@@ -158,7 +163,8 @@ def pattern(word: str) -> str:
         )
     # A rule with digits in it ("88") means them; otherwise digits are only stand-ins.
     guard = "" if any(char.isdigit() for char in word) else _NUMBER
-    return _BEFORE + guard + _PHRASE_GLUE.join(alternatives) + _AFTER
+    return _BEFORE + guard + _PHRASE_GLUE.join(alternatives) + (
+        _ENDINGS if inflect else "") + _AFTER
 
 
 # What a stand-in may be read as: "1" -> "il". A rule is tried where its first letter, or a
@@ -171,16 +177,18 @@ class _Group:
     """The rules of one kind that start with one letter, as one expression, compiled when
     first needed (a long list takes a while to compile, and most texts need few groups)."""
 
-    def __init__(self, words: list[str]):
+    def __init__(self, words: list[str], inflecting: frozenset[str] = frozenset()):
         # Longest first: where a phrase and a word in it both match, the phrase shows.
         self.words = sorted(words, key=lambda word: (-len(fold(word)[0]), word))
+        self.inflecting = inflecting
         self._expression: re.Pattern | None = None
 
     @property
     def expression(self) -> re.Pattern:
         if self._expression is None:
             self._expression = re.compile("|".join(
-                f"(?P<w{index}>{pattern(word)})" for index, word in enumerate(self.words)))
+                f"(?P<w{index}>{pattern(word, word in self.inflecting)})"
+                for index, word in enumerate(self.words)))
         return self._expression
 
 
@@ -189,16 +197,21 @@ class Matcher:
     even where a suspect phrase overlaps it) and by first letter (so at each word start only
     the few rules that could begin there are tried)."""
 
-    def __init__(self, rules: Iterable[tuple[str, str]]):
+    def __init__(self, rules: Iterable[tuple]):
+        """`rules`: (word, kind) or (word, kind, inflect) tuples."""
         grouped: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
-        for word, kind in rules:
+        inflecting: set[str] = set()
+        for word, kind, *inflect in rules:
+            if inflect and inflect[0]:
+                inflecting.add((word, kind))
             tokens = [token for token in _RULE_PARTS.split(fold(word)[0]) if token]
             if tokens:
                 grouped[kind].setdefault(tokens[0][0], []).append(word)
         self._groups: dict[str, dict[str, _Group]] = {}
         for kind, by_first in grouped.items():
             for first, words in by_first.items():
-                self._groups.setdefault(kind, {})[first] = _Group(words)
+                self._groups.setdefault(kind, {})[first] = _Group(
+                    words, frozenset(word for word in words if (word, kind) in inflecting))
 
     def __bool__(self) -> bool:
         return bool(self._groups)

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from moderation.auth import reauth
 from moderation.extensions import login_manager
-from moderation.services import admin_log
+from moderation.services import admin_changes
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,4 +25,4 @@ def admins_only():
 
 @bp.get("/")
 def index():
-    return render_template("admin/index.html", events=admin_log.recent(limit=30))
+    return render_template("admin/index.html", changes=admin_changes.recent(limit=30))

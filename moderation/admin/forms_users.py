@@ -18,6 +18,8 @@ class CreateUserForm(FlaskForm):
                            validators=[DataRequired("Give the new user a username."),
                                        Length(max=80), no_binary])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MODERATOR.value)
+    email = StringField("Email (optional)", filters=[strip],
+                        validators=[Optional(), Length(max=254), no_binary])
     password = PasswordField(
         "Initial password (leave empty to generate one)",
         validators=[Optional(), Length(
@@ -32,6 +34,16 @@ class RoleForm(FlaskForm):
 
 class UserActionForm(FlaskForm):
     """Field-less: only the CSRF token, for deactivate, reactivate and password reset."""
+
+
+class EmailForm(FlaskForm):
+    email = StringField("Email", filters=[strip],
+                        validators=[Optional(), Length(max=254), no_binary])
+
+
+class DeactivateForm(FlaskForm):
+    # Sent only by the confirmation page's button: the list's button asks first.
+    confirm = BooleanField("Yes, deactivate this account")
 
 
 class ArticleSettingsForm(FlaskForm):

@@ -5,7 +5,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from moderation.admin.base import bp
-from moderation.admin.forms_users import CreateUserForm, RoleForm, UserActionForm
+from moderation.admin.forms_users import (
+    CreateUserForm,
+    DeactivateForm,
+    EmailForm,
+    RoleForm,
+    UserActionForm,
+)
 from moderation.auth.reauth import sensitive
 from moderation.extensions import db
 from moderation.models import Role
@@ -57,7 +63,8 @@ def create_user():
         return _page(form, status=400)
     try:
         user, generated = accounts.create_account(
-            current_user, form.username.data, Role(form.role.data), form.password.data or None)
+            current_user, form.username.data, Role(form.role.data), form.password.data or None,
+            email=form.email.data or None)
     except accounts.UserError as error:
         db.session.rollback()
         return _page(form, errors=[str(error)], status=400)
@@ -111,10 +118,42 @@ def _set_active(user_id: int, active: bool):
     return redirect(url_for("admin.users"), code=303)
 
 
+@bp.get("/users/<id:user_id>/deactivate")
+def confirm_deactivate(user_id):
+    """Ask before deactivating: a page of its own, so it works without JavaScript."""
+    return render_template("admin/user_deactivate.html", user=_user_or_404(user_id),
+                           form=DeactivateForm(formdata=None))
+
+
 @bp.post("/users/<id:user_id>/deactivate")
 @sensitive
 def deactivate_user(user_id):
+    form = DeactivateForm()
+    if form.validate_on_submit() and not form.confirm.data:
+        # The list's button, or the box left unticked: ask, change nothing.
+        return render_template("admin/user_deactivate.html", user=_user_or_404(user_id),
+                               form=form)
     return _set_active(user_id, False)
+
+
+@bp.post("/users/<id:user_id>/email")
+@sensitive
+def change_email(user_id):
+    user = _user_or_404(user_id)
+    form = EmailForm()
+    if not form.validate_on_submit():
+        return _page(errors=form.email.errors or ["This form has expired. Reload the page "
+                                                  "and try again; nothing was changed."],
+                     status=400)
+    try:
+        changed = accounts.set_email(current_user, user, form.email.data)
+    except accounts.UserError as error:
+        return _refused(error)
+    db.session.commit()
+    flash(f"{user.username}'s email is now {user.email or 'not set'}." if changed
+          else f"{user.username}'s email was already that; nothing was changed.",
+          "success" if changed else "info")
+    return redirect(url_for("admin.users"), code=303)
 
 
 @bp.post("/users/<id:user_id>/activate")

@@ -43,13 +43,14 @@ def add_word():
     if not form.validate_on_submit():
         return _page(form, 400)
     try:
-        rule = word_lists.add(current_user, form.word.data, form.kind.data, form.note.data)
+        pasted = word_lists.add_many(current_user, form.word.data, form.kind.data,
+                                     form.note.data, inflect=form.inflect.data)
     except word_lists.WordError as error:
         db.session.rollback()
         form.word.errors = [*form.word.errors, str(error)]
         return _page(form, 400)
     db.session.commit()
-    flash(f"Added “{rule.word}” to the {rule.kind} words.", "success")
+    flash(word_lists.paste_summary(pasted, form.kind.data), "success")
     return redirect(url_for("admin.words"), code=303)
 
 

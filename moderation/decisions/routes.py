@@ -45,7 +45,9 @@ def index():
             current_app.config.get("MODERATION_DECISIONS_PER_PAGE", audit.PAGE_SIZE)))
     except audit.AuditError as error:
         return _render_index(form, 400, error=str(error))
-    return _render_index(form, page=found, excerpt=audit.excerpt, action_of=audit.action_of)
+    return _render_index(form, page=found, excerpt=audit.excerpt, action_of=audit.action_of,
+                         summary=audit.summary, later=audit.later,
+                         policy_version=audit.policy_version)
 
 
 @bp.get("/export.csv")

@@ -120,6 +120,8 @@ class WordRule(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     word: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))  # banned | suspect
+    # Also match the word's plurals and endings ("idiot": "idiots", "idiotic" is not one).
+    inflect: Mapped[bool] = mapped_column(Boolean, default=False, server_default=db.false())
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -22,6 +22,7 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))  # optional: for the admin's contact
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"), default=Role.MODERATOR)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

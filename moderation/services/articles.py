@@ -69,7 +69,7 @@ def update_settings(actor: User, article: Article, *, comments_open: bool,
         return False
     db.session.flush()
     admin_log.record(actor, "article.settings", f"article {article.slug}", before=before,
-                     after=after)
+                     after=after, headline=article.headline)
     return True
 
 

@@ -28,8 +28,10 @@ AUTOMATIC = "policy"  # the moderator filter's name for decisions nobody signed 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 EXCERPT_CHARS = 120
+# New columns go at the end, so a spreadsheet built on the old export keeps its columns.
 CSV_HEADER = ("id", "at", "by", "from_state", "to_state", "reason", "note", "comment_id",
-              "article_slug", "comment_excerpt")
+              "article_slug", "comment_excerpt", "author", "risk", "scorer", "policy_version",
+              "undone_at", "undone_by")
 # A spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection").
 # What a spreadsheet may read as the start of a formula or a DDE command, full-width forms
 # included (some spreadsheets fold "＝" to "=").
@@ -86,6 +88,10 @@ class DecisionPage:
     decisions: list[Decision]
     next_before: int | None  # the `before` of the next page's link; None on the last page
     filter: DecisionFilter = field(default_factory=DecisionFilter)
+    undone_by: dict[int, Decision] = field(default_factory=dict)  # decision id -> its undo
+
+    def undo_of(self, decision: Decision) -> Decision | None:
+        return self.undone_by.get(decision.id)
 
 
 def _conditions(decision_filter: DecisionFilter) -> list:
@@ -137,16 +143,56 @@ def page(decision_filter: DecisionFilter | None = None, *, before: int | None = 
     decision_filter = decision_filter or DecisionFilter()
     limit = max(1, limit)
     query = db.select(Decision).where(*_conditions(decision_filter))
+    if decision_filter.action != UNDO:
+        # An undo is shown on the row of the decision it reverted ("undone 2 min later"),
+        # not as a row of its own; asking for action=undo lists them.
+        query = query.where(Decision.reverts_id.is_(None))
     if before is not None:
         query = query.where(Decision.id < before)
     query = query.options(
         joinedload(Decision.actor), joinedload(Decision.policy),
         joinedload(Decision.comment).joinedload(Comment.article),
+        joinedload(Decision.comment).joinedload(Comment.policy),
     ).order_by(Decision.id.desc()).limit(limit + 1)
     decisions = list(db.session.execute(query).scalars())
     more = len(decisions) > limit
     decisions = decisions[:limit]
-    return DecisionPage(decisions, decisions[-1].id if more else None, decision_filter)
+    return DecisionPage(decisions, decisions[-1].id if more else None, decision_filter,
+                        undos_of([decision.id for decision in decisions]))
+
+
+def undos_of(decision_ids: list[int]) -> dict[int, Decision]:
+    """The undo of each of these decisions that was undone, in one query."""
+    if not decision_ids:
+        return {}
+    undos = db.session.execute(
+        db.select(Decision).where(Decision.reverts_id.in_(decision_ids))
+        .options(joinedload(Decision.actor))).scalars()
+    return {undo.reverts_id: undo for undo in undos}
+
+
+def later(start: datetime, end: datetime) -> str:
+    """"2 min later": how long after a decision its undo came."""
+    seconds = max(0, int((end - start).total_seconds()))
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if unit == 'day' and count != 1 else ''} later"
+    return f"{seconds} s later"
+
+
+def summary(decision: Decision) -> str:
+    """"approved by maria", "held by policy v1", "undo by maria": the row's headline."""
+    verb = UNDO if decision.reason == UNDO else decision.to_state.value
+    if verb == "rejected" and decision.from_state is CommentState.APPROVED:
+        verb = "removed"
+    return f"{verb} by {decision.by}"
+
+
+def policy_version(decision: Decision) -> int | None:
+    """The policy a decision was made under: its own for automatic ones, else the comment's."""
+    policy = decision.policy or decision.comment.policy
+    return policy.version if policy else None
 
 
 def excerpt(text: str | None, length: int = EXCERPT_CHARS) -> str:
@@ -186,7 +232,8 @@ def export_rows(decision_filter: DecisionFilter | None = None, *,
     many rows there are. The filter is resolved before the first row."""
     decision_filter = decision_filter or DecisionFilter()
     conditions = _conditions(decision_filter)
-    actor = aliased(User)
+    actor, undo, undo_actor = aliased(User), aliased(Decision), aliased(User)
+    comment_policy = aliased(Policy)
     query = (
         db.select(
             Decision.id, Decision.created_at, actor.username, Policy.version,
@@ -194,16 +241,25 @@ def export_rows(decision_filter: DecisionFilter | None = None, *,
             Decision.comment_id, Article.slug,
             # Only what the excerpt needs crosses the wire; excerpt() flattens whitespace.
             db.func.substr(Comment.body, 1, EXCERPT_CHARS * 2),
+            Comment.author_name, Comment.risk, Comment.scorer_name, Comment.scorer_version,
+            comment_policy.version, undo.created_at, undo_actor.username,
         )
         .join(Comment, Comment.id == Decision.comment_id)
         .join(Article, Article.id == Comment.article_id)
         .outerjoin(actor, actor.id == Decision.actor_id)
         .outerjoin(Policy, Policy.id == Decision.policy_id)
+        .outerjoin(comment_policy, comment_policy.id == Comment.policy_id)
+        .outerjoin(undo, undo.reverts_id == Decision.id)
+        .outerjoin(undo_actor, undo_actor.id == undo.actor_id)
         .where(*conditions)
         .order_by(Decision.id.desc())
         .limit(batch)
     )
     return _export_batches(query, batch)
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
 def _export_batches(query, batch: int) -> Iterator[tuple]:
@@ -212,10 +268,13 @@ def _export_batches(query, batch: int) -> Iterator[tuple]:
         rows = db.session.execute(
             query if before is None else query.where(Decision.id < before)).all()
         for (decision_id, created_at, username, policy_version, from_state, to_state, reason,
-             note, comment_id, slug, body) in rows:
-            yield (decision_id, created_at.isoformat(timespec="seconds") + "Z",
-                   _who(username, policy_version), from_state.value, to_state.value, reason,
-                   note, comment_id, slug, excerpt(body))
+             note, comment_id, slug, body, author, risk, scorer_name, scorer_version,
+             comment_policy_version, undone_at, undone_by) in rows:
+            scorer = f"{scorer_name} {scorer_version}" if scorer_name else None
+            yield (decision_id, _stamp(created_at), _who(username, policy_version),
+                   from_state.value, to_state.value, reason, note, comment_id, slug,
+                   excerpt(body), author, f"{risk:.3f}" if risk is not None else None, scorer,
+                   policy_version or comment_policy_version, _stamp(undone_at), undone_by)
         if len(rows) < batch:
             return
         before = rows[-1][0]

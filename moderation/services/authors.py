@@ -7,6 +7,7 @@ import hashlib
 from moderation import names
 from moderation.extensions import db
 from moderation.models import AuthorHold, Comment, CommentState, User, utcnow
+from moderation.services import admin_log
 
 
 def author_key(name: str, email: str | None, ip_hash: str | None,
@@ -67,6 +68,8 @@ def hold(comment: Comment, moderator: User, reason: str | None = None) -> Author
                         created_at=utcnow())
     db.session.add(record)
     db.session.flush()
+    admin_log.record(moderator, "author.hold", comment.author_name, hold_id=record.id,
+                     reason=record.reason, comment_id=comment.id)
     return record
 
 
@@ -79,6 +82,7 @@ def lift(key: str, moderator: User) -> AuthorHold:
     record.lifted_at = utcnow()
     record.lifted_by_id = moderator.id
     db.session.flush()
+    admin_log.record(moderator, "author.lift", record.author_name, hold_id=record.id)
     return record
 
 

@@ -18,8 +18,8 @@ from moderation.models import (
     Score,
     User,
 )
+from moderation.services import admin_log, words
 from moderation.services import policy as policies
-from moderation.services import words
 from moderation.services.lifecycle import StateConflict, change_state
 from moderation.wordmatch import Matcher
 
@@ -178,7 +178,19 @@ def save(thresholds: dict, reject_action: str, *, note: str, actor: User | None,
     except IntegrityError:
         raise PolicyConflict("Another admin saved a version at the same moment. Nothing was "
                              "saved: reload and try again.") from None
+    _log_save(actor, current, policy, based_on)
     return policy
+
+
+def _log_save(actor: User | None, current: Policy, policy: Policy,
+              based_on: Policy | None) -> None:
+    """The admin log's record: what changed from the version that was active, in detail."""
+    changes = [{"label": change.label, "field": change.field, "before": change.before,
+                "after": change.after} for change in diff(current, policy)]
+    admin_log.record(actor, "policy.reactivate" if based_on else "policy.save",
+                     f"policy v{policy.version}", version=policy.version,
+                     previous=current.version, based_on=based_on.version if based_on else None,
+                     changes=changes, note=policy.note[:200])
 
 
 def reactivate(version: int, *, actor: User, note: str = "") -> Policy:

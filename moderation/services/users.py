@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import wraps
 from urllib.parse import urlsplit
@@ -129,16 +130,46 @@ def get_user(user_id: int) -> User | None:
 
 
 def create_account(actor: User, username: str, role: Role,
-                   password: str | None = None) -> tuple[User, str | None]:
+                   password: str | None = None, email: str | None = None
+                   ) -> tuple[User, str | None]:
     """A new account and, when no password was given, the generated one (to show once).
     Either way the admin knows the password, so the user must choose their own first."""
+    email = clean_email(email)
     generated = generate_password() if not password else None
     user = create_user(username, password or generated, role)
     user.must_change_password = True
+    user.email = email
     db.session.flush()
     admin_log.record(actor, "user.create", f"user {user.username}", role=role.value,
-                     password="generated" if generated else "chosen by admin")
+                     password="generated" if generated else "chosen by admin",
+                     **({"email": email} if email else {}))
     return user, generated
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_EMAIL = 254
+
+
+def clean_email(email: str | None) -> str | None:
+    """None for no email; UserError for one that cannot be an address."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email):
+        raise UserError(f"{email[:80]!r} is not an email address (name@example.org).")
+    return email
+
+
+def set_email(actor: User, user: User, email: str | None) -> bool:
+    """False when the email stays as it was."""
+    email = clean_email(email)
+    if email == user.email:
+        return False
+    before, user.email = user.email, email
+    db.session.flush()
+    admin_log.record(actor, "user.update", f"user {user.username}", before={"email": before},
+                     after={"email": email})
+    return True
 
 
 def _active_admin_ids() -> list[int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import selectinload
 
@@ -50,7 +51,8 @@ def matcher() -> Matcher:
         compiled = Matcher(())
     else:
         compiled = Matcher(db.session.execute(
-            db.select(WordRule.word, WordRule.kind).where(WordRule.removed_at.is_(None))
+            db.select(WordRule.word, WordRule.kind, WordRule.inflect)
+            .where(WordRule.removed_at.is_(None))
         ).all())
     if len(_cache) >= _CACHE_SIZE and key not in _cache:
         _cache.clear()
@@ -129,22 +131,81 @@ def removed_rules(limit: int = 50) -> list[WordRule]:
     ).scalars())
 
 
-def add(actor: User, word: str, kind: str, note: str | None = None) -> WordRule:
-    if kind not in KINDS:
-        raise WordError("Choose the banned or the suspect list.")
-    word = clean_word(word)
+def _clean_note(note: str | None) -> str | None:
     note = (note or "").strip() or None
     if note and len(note) > MAX_NOTE:
         raise WordError(f"A note can be at most {MAX_NOTE} characters; yours has {len(note)}.")
+    return note
+
+
+def add(actor: User, word: str, kind: str, note: str | None = None, *,
+        inflect: bool = False) -> WordRule:
+    if kind not in KINDS:
+        raise WordError("Choose the banned or the suspect list.")
+    word = clean_word(word)
+    note = _clean_note(note)
     key = fold(word)[0]
     if any(fold(rule.word)[0] == key for rule in active_rules(kind)):
         raise WordError(f"“{word}” is already on the {kind} list.")
-    rule = WordRule(word=word, kind=kind, note=note, created_at=utcnow(), created_by_id=actor.id)
+    rule = WordRule(word=word, kind=kind, note=note, inflect=bool(inflect), created_at=utcnow(),
+                    created_by_id=actor.id)
     db.session.add(rule)
     db.session.flush()
     admin_log.record(actor, "words.add", f"{kind} word {word}", word=word, kind=kind,
-                     note=note, rule_id=rule.id)
+                     note=note, rule_id=rule.id, inflect=bool(inflect))
     return rule
+
+
+MAX_PASTED = 500  # words in one paste
+
+
+@dataclass
+class Pasted:
+    added: list[WordRule] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already listed, or twice in the paste
+
+
+def add_many(actor: User, text: str, kind: str, note: str | None = None, *,
+             inflect: bool = False) -> Pasted:
+    """A pasted list, one word or phrase a line. Every line is checked before any is added:
+    one that is not a word refuses the whole paste, naming its line. Words already listed
+    (or pasted twice) are skipped and reported, not errors."""
+    if kind not in KINDS:
+        raise WordError("Choose the banned or the suspect list.")
+    lines = [(number, line) for number, line in enumerate((text or "").splitlines(), 1)
+             if line.strip()]
+    if not lines:
+        raise WordError("Type the word or phrase to add.")
+    if len(lines) > MAX_PASTED:
+        raise WordError(f"Paste at most {MAX_PASTED} words at a time; yours has {len(lines)}.")
+    words = []
+    for number, line in lines:
+        try:
+            words.append(clean_word(line))
+        except WordError as error:
+            raise WordError(f"Line {number} (“{line.strip()[:40]}”): {error}" if len(lines) > 1
+                            else str(error)) from None
+    listed = {fold(rule.word)[0] for rule in active_rules(kind)}
+    result = Pasted()
+    for word in words:
+        key = fold(word)[0]
+        if key in listed:
+            result.skipped.append(word)
+            continue
+        listed.add(key)
+        result.added.append(add(actor, word, kind, note, inflect=inflect))
+    if len(words) == 1 and result.skipped:
+        raise WordError(f"“{words[0]}” is already on the {kind} list.")
+    return result
+
+
+def paste_summary(pasted: Pasted, kind: str) -> str:
+    """"Added “a”, “b” to the banned words. Already listed: “c”."""
+    text = (f"Added {', '.join(f'“{rule.word}”' for rule in pasted.added)} to the {kind} words."
+            if pasted.added else f"Nothing new for the {kind} words.")
+    if pasted.skipped:
+        text += f" Already listed: {', '.join(f'“{word}”' for word in pasted.skipped)}."
+    return text
 
 
 def remove(rule_id: int, actor: User) -> WordRule:

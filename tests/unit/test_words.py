@@ -185,3 +185,43 @@ def test_the_compiled_lists_are_reused_until_they_change(ctx):
     assert words.matcher() is first
     words.add(ada, "idiot", "suspect")
     assert words.matcher() is not first
+
+
+INFLECTING = Matcher([("idiot", "banned", True), ("ass", "banned", True),
+                      ("loser", "suspect", False)])
+
+
+@pytest.mark.parametrize("text, span", [
+    ("Idiots!", "Idiots"), ("that idiot's car", "idiot's"), ("you idiot", "idiot"),
+    ("asses", "asses"), ("1d1ots everywhere", "1d1ots"),
+])
+def test_a_rule_that_inflects_also_catches_plurals_and_endings(text, span):
+    [match] = INFLECTING.find(text)
+    assert text[match.start:match.end] == span
+
+
+@pytest.mark.parametrize("text", ["idiotic", "class", "assassin", "losers"])
+def test_inflection_adds_endings_only_to_the_rules_that_ask_for_it(text):
+    assert INFLECTING.find(text) == []
+
+
+def test_without_inflection_a_plural_is_not_caught():
+    assert Matcher([("idiot", "banned")]).find("Idiots!") == []
+
+
+def test_a_pasted_list_adds_each_line_and_skips_what_is_listed(ctx):
+    admin = make_user("ada", Role.ADMIN)
+    words.add(admin, "loser", "suspect")
+    pasted = words.add_many(admin, "idiot\n\n  clown  \nLOSER\nidiot\n", "suspect",
+                            inflect=True)
+    assert [rule.word for rule in pasted.added] == ["idiot", "clown"]
+    assert pasted.skipped == ["LOSER", "idiot"]
+    assert all(rule.inflect for rule in pasted.added)
+    assert words.find("Clowns!")[0].word == "clown"
+
+
+def test_a_paste_with_one_bad_line_adds_nothing_and_names_the_line(ctx):
+    admin = make_user("ada", Role.ADMIN)
+    with pytest.raises(WordError, match="Line 2 .*f.u.c.k"):
+        words.add_many(admin, "idiot\nf.u.c.k\nclown", "banned")
+    assert words.active_rules() == []

@@ -86,7 +86,8 @@ def test_closing_an_article_refuses_readers_and_stores_nothing(app, admin_client
     assert article_events(app) == [(
         "article.settings", "article flood-barrier",
         {"before": {"comments_open": True, "premoderate": False},
-         "after": {"comments_open": False, "premoderate": False}})]
+         "after": {"comments_open": False, "premoderate": False},
+         "headline": "Council approves a flood barrier"})]
 
     refused = reader_posts(app, "flood-barrier")
     assert refused.status_code == 403

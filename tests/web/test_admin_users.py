@@ -122,13 +122,54 @@ def test_changing_a_role_is_logged_with_before_and_after(app, admin_client):
                              data={"role": "owner"}).status_code == 400
 
 
+CONFIRM = {"confirm": "y"}  # the confirmation page's box, ticked
+
+
+def test_deactivating_asks_first_and_changes_nothing_until_confirmed(app, admin_client):
+    maria = add_user(app, "maria")
+    listing = text(admin_client.get("/admin/users"))
+    assert f'href="/admin/users/{maria}/deactivate"' in listing
+    page = admin_client.get(f"/admin/users/{maria}/deactivate")
+    assert page.status_code == 200 and "Deactivate maria?" in text(page)
+    assert 'name="confirm"' in text(page)
+    # Posting without the box ticked (a stray click, a replayed form) asks again.
+    unticked = admin_client.post(f"/admin/users/{maria}/deactivate")
+    assert unticked.status_code == 200 and "Deactivate maria?" in text(unticked)
+    assert user_named(app, "maria").active and events(app) == []
+    assert admin_client.post(f"/admin/users/{maria}/deactivate",
+                             data=CONFIRM).status_code == 303
+    assert not user_named(app, "maria").active
+
+
+def test_an_admin_gives_a_user_an_email_and_can_change_or_clear_it(app, admin_client):
+    created = admin_client.post("/admin/users", data={
+        "username": "omar", "role": "moderator", "email": "omar@example.org"})
+    assert created.status_code == 201
+    omar = user_named(app, "omar")
+    assert omar.email == "omar@example.org"
+    assert 'value="omar@example.org"' in text(admin_client.get("/admin/users"))
+    refused = admin_client.post(f"/admin/users/{omar.id}/email", data={"email": "not-an-email"})
+    assert refused.status_code == 400 and "is not an email address" in text(refused)
+    assert admin_client.post(f"/admin/users/{omar.id}/email",
+                             data={"email": "o.b@example.org"}).status_code == 303
+    assert user_named(app, "omar").email == "o.b@example.org"
+    assert admin_client.post(f"/admin/users/{omar.id}/email", data={"email": ""}).status_code \
+        == 303
+    assert user_named(app, "omar").email is None
+    changes = [(action, detail) for action, _, detail in events(app) if action == "user.update"]
+    assert changes[0][1] == {"before": {"email": "omar@example.org"},
+                             "after": {"email": "o.b@example.org"}}
+    html = text(admin_client.get("/admin/"))
+    assert "ada edited user omar: email from o.b@example.org to none" in html
+
+
 def test_a_deactivated_user_is_signed_out_cannot_sign_in_and_can_be_reactivated(
         app, admin_client):
     maria = add_user(app, "maria")
     maria_browser = app.test_client()
     assert login(maria_browser, "maria", PASSWORD).status_code == 302
 
-    response = admin_client.post(f"/admin/users/{maria}/deactivate")
+    response = admin_client.post(f"/admin/users/{maria}/deactivate", data=CONFIRM)
     assert response.status_code == 303
     assert "Deactivated maria" in text(admin_client.get("/admin/users"))
     assert not user_named(app, "maria").active
@@ -151,13 +192,13 @@ def test_a_deactivated_user_s_api_token_is_refused(app, admin_client):
     script = app.test_client()
     bearer = {"Authorization": f"Bearer {raw}"}
     assert script.get("/api/v1/queue", headers=bearer).status_code == 200
-    admin_client.post(f"/admin/users/{maria_id}/deactivate")
+    admin_client.post(f"/admin/users/{maria_id}/deactivate", data=CONFIRM)
     refused = script.get("/api/v1/queue", headers=bearer)
     assert refused.status_code == 401 and "disabled" in refused.get_json()["message"]
 
 
 def test_an_admin_cannot_deactivate_themselves(app, admin_client, admin):
-    response = admin_client.post(f"/admin/users/{admin}/deactivate")
+    response = admin_client.post(f"/admin/users/{admin}/deactivate", data=CONFIRM)
     assert response.status_code == 400
     assert "cannot deactivate your own account" in text(response)
     assert user_named(app, "ada").active and events(app) == []
@@ -263,7 +304,7 @@ def test_an_old_sign_in_must_confirm_the_password_before_a_deactivation(app, adm
     confirmed = admin_client.post(response.headers["Location"], data={"password": PASSWORD})
     assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/admin/users"
 
-    again = admin_client.post(f"/admin/users/{maria}/deactivate")
+    again = admin_client.post(f"/admin/users/{maria}/deactivate", data=CONFIRM)
     assert again.status_code == 303 and again.headers["Location"] == "/admin/users"
     assert not user_named(app, "maria").active
     assert [action for action, _, _ in events(app)] == ["user.deactivate"]

@@ -76,7 +76,7 @@ def test_an_admin_adds_and_removes_words_and_every_change_is_audited(app, admin_
     page = page_of(admin_client.get("/admin/words"))
     assert flashes(page) == ["Removed “shit” from the banned words."]
     removed = page[page.index('id="removed-words"'):]
-    assert "shit" in removed and "No banned words." in page
+    assert "shit" in removed and "No banned words yet: the list starts empty." in page
     assert rules(app) == [("Scunthorpe", "suspect", True), ("shit", "banned", False)]
     assert events(app) == [("ada", "words.add", "suspect word Scunthorpe"),
                            ("ada", "words.add", "banned word shit"),
@@ -193,3 +193,24 @@ def test_a_word_inside_the_highest_scoring_window_gets_both_marks(app, admin_cli
     card = card_html(page_of(admin_client.get("/queue/")), comment_id)
     assert ('<mark title="highest-scoring part"><mark class="word-suspect" '
             'title="suspect word: drown">Drown</mark> them all.</mark>') in card
+
+
+def test_an_admin_pastes_a_list_with_plurals_and_a_plural_is_caught(app, admin_client):
+    page = page_of(admin_client.get("/admin/words"))
+    assert "Both lists start empty" in page and "No banned words yet" in page
+    response = admin_client.post("/admin/words", data={
+        "word": "idiot\r\nmoron\r\n", "kind": "banned", "inflect": "y"})
+    assert response.status_code == 303
+    page = page_of(admin_client.get("/admin/words"))
+    assert "Added “idiot”, “moron” to the banned words." in flashes(page)
+    assert page.count("+ endings") == 2
+    assert rules(app) == [("idiot", "banned", True), ("moron", "banned", True)]
+    trial = page_of(admin_client.get("/admin/words", query_string={"text": "Idiots!"}))
+    assert "<mark" in trial and "Idiots</mark>" in trial
+
+
+def test_a_pasted_line_that_is_too_long_is_named(app, admin_client):
+    response = admin_client.post("/admin/words", data={
+        "word": "idiot\n" + "x" * 81, "kind": "banned"})
+    assert "Line 2: A word or phrase can be at most 80 characters." in page_of(response, 400)
+    assert rules(app) == []

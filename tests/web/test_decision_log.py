@@ -4,7 +4,7 @@ one comment's whole story."""
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -86,22 +86,48 @@ def test_the_log_shows_every_decision_newest_first_with_who_what_and_why(moderat
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     shown = row_ids(html)
-    assert shown == sorted(log["decisions"].values(), reverse=True)
     undo_id = log["decisions"]["maria_undoes_scam"]
-    undo_row = html[html.index(f'id="decision-{undo_id}"'):]
-    undo_row = undo_row[:undo_row.index("</tr>")]
-    assert "maria" in undo_row and "rejected &rarr; queued" in undo_row
-    assert f"reverted decision #{log['decisions']['maria_rejects_scam']}" in undo_row
-    assert "The bridge is a scam" in undo_row and "bridge-vote" in undo_row
-    assert f'/decisions/comments/{log["comments"]["scam"]}"' in undo_row
-    assert "policy v1" in html and ">system<" in html and "Personal attack" in html
+    assert shown == sorted(set(log["decisions"].values()) - {undo_id}, reverse=True)
+    # The undo is not a row of its own: it is written on the row of the decision it undid.
+    undone = html[html.index(f'id="decision-{log["decisions"]["maria_rejects_scam"]}"'):]
+    undone = undone[:undone.index("</tr>")]
+    assert "rejected by maria" in undone and "undone 0 s later" in undone
+    assert f'id="undo-{undo_id}"' in undone
+    assert "The bridge is a scam" in undone and "bridge-vote" in undone
+    assert f'/decisions/comments/{log["comments"]["scam"]}"' in undone
+    assert "policy v1" in html and "by system<" in html and "Personal attack" in html
     assert "harassment" in html and "pending &rarr; held" in html
     # Readers' words are shown, never run.
     assert "<script>alert" not in html and "&lt;script&gt;alert(" in html
 
 
+def test_each_row_shows_the_author_risk_scorer_and_policy(moderator_client, log):
+    html = moderator_client.get("/decisions/").get_data(as_text=True)
+    row = html[html.index(f'id="decision-{log["decisions"]["maria_rejects_abusive"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert '<span class="author">Reader</span>' in row
+    assert '<td class="number risk">0.95</td>' in row
+    assert '<td class="scorer">fake 1</td>' in row and '<td class="policy">v1</td>' in row
+    choked = html[html.index(f'id="decision-{log["decisions"]["system_queues_choked"]}"'):]
+    assert '<td class="scorer">unscored</td>' in choked[:choked.index("</tr>")]
+
+
+def test_an_undo_after_minutes_says_how_long_after_and_by_whom(app, moderator_client, log):
+    decisions = log["decisions"]
+    with app.app_context():
+        rejected = db.session.get(Decision, decisions["maria_rejects_scam"])
+        db.session.get(Decision, decisions["maria_undoes_scam"]).created_at = \
+            rejected.created_at + timedelta(minutes=2, seconds=5)
+        db.session.get(Decision, decisions["maria_undoes_scam"]).actor = make_user("zoe")
+        db.session.commit()
+    html = moderator_client.get("/decisions/").get_data(as_text=True)
+    row = html[html.index(f'id="decision-{decisions["maria_rejects_scam"]}"'):]
+    assert "undone 2 min later by zoe" in row[:row.index("</tr>")]
+
+
 @pytest.mark.parametrize("query, expected", [
-    ("moderator=maria", ["maria_rejects_abusive", "maria_rejects_scam", "maria_undoes_scam"]),
+    # Undos ride on the row of the decision they undid; action=undo lists them on their own.
+    ("moderator=maria", ["maria_rejects_abusive", "maria_rejects_scam"]),
     ("moderator=omar", ["omar_approves_middling"]),
     ("moderator=omar&action=rejected", []),
     ("moderator=policy", ["policy_holds_abusive", "policy_queues_middling",
@@ -120,7 +146,7 @@ def test_the_log_shows_every_decision_newest_first_with_who_what_and_why(moderat
                       "policy_queues_scam"]),
     ("reason=unscored", ["system_queues_choked"]),
     ("reason=imported", []),
-    ("article=bridge-vote", ["maria_rejects_scam", "maria_undoes_scam", "policy_queues_scam",
+    ("article=bridge-vote", ["maria_rejects_scam", "policy_queues_scam",
                              "system_queues_choked"]),
     ("moderator=maria&article=harbour-plan", ["maria_rejects_abusive"]),
     # A day runs from its first second to its last, in UTC.
@@ -175,7 +201,8 @@ def test_the_csv_export_has_the_filtered_decisions_and_a_dated_filename(
         f'attachment; filename="decisions-{utcnow():%Y-%m-%d}.csv"')
     text = response.get_data(as_text=True)
     assert text.splitlines()[0] == ("id,at,by,from_state,to_state,reason,note,comment_id,"
-                                    "article_slug,comment_excerpt")
+                                    "article_slug,comment_excerpt,author,risk,scorer,"
+                                    "policy_version,undone_at,undone_by")
     rows = read_csv(response)
     assert [int(row["id"]) for row in rows] == sorted(
         ids_of(log, "maria_rejects_abusive", "maria_rejects_scam", "maria_undoes_scam"),
@@ -189,6 +216,11 @@ def test_the_csv_export_has_the_filtered_decisions_and_a_dated_filename(
     assert undo_row["at"].endswith("Z")
     assert datetime.fromisoformat(undo_row["at"].removesuffix("Z")) <= utcnow()
     assert rows[2]["note"] == "Personal attack" and rows[2]["reason"] == "harassment"
+    assert (rows[2]["author"], rows[2]["risk"], rows[2]["scorer"], rows[2]["policy_version"]) \
+        == ("Reader", "0.950", "fake 1", "1")
+    # The export keeps every row, undos too, and says on each decision when it was undone.
+    assert rows[1]["undone_by"] == "maria" and rows[1]["undone_at"] == undo_row["at"]
+    assert rows[2]["undone_by"] == "" and rows[2]["undone_at"] == ""
 
 
 def test_the_csv_names_policies_and_the_system(moderator_client, log):
@@ -308,7 +340,8 @@ def test_bad_filters_are_a_400_that_says_what_is_wrong(moderator_client, log, qu
 def test_the_far_end_of_the_calendar_is_not_an_error(moderator_client, log):
     response = moderator_client.get("/decisions/?since=0001-01-01&until=9999-12-31")
     assert response.status_code == 200
-    assert len(row_ids(response.get_data(as_text=True))) == len(log["decisions"])
+    # Every decision but the undo, which is shown on the row of the decision it undid.
+    assert len(row_ids(response.get_data(as_text=True))) == len(log["decisions"]) - 1
 
 
 def test_an_admin_sees_the_log_too(app, client, log):
@@ -317,7 +350,7 @@ def test_an_admin_sees_the_log_too(app, client, log):
         db.session.commit()
     assert login(client, "ada", PASSWORD).status_code == 302
     assert row_ids(client.get("/decisions/").get_data(as_text=True)) == sorted(
-        log["decisions"].values(), reverse=True)
+        set(log["decisions"].values()) - {log["decisions"]["maria_undoes_scam"]}, reverse=True)
 
 
 def statements_for(app, client, url: str) -> int:
@@ -364,5 +397,23 @@ def test_the_log_costs_the_same_few_queries_for_5_rows_as_for_40(app, moderator_
     with_40 = statements_for(app, moderator_client, url)
     html = moderator_client.get(url).get_data(as_text=True)
     assert len(row_ids(html)) == 40
-    assert '<td class="by">mod3</td>' in html and "comment number 39" in html
-    assert with_5 == with_40 <= 6  # the user, their live session (a row per sign-in), the page
+    assert 'by mod3</strong>' in html and "comment number 39" in html
+    # The user, their live session (a row per sign-in), the page, and the page's undos.
+    assert with_5 == with_40 <= 7
+
+
+@pytest.mark.parametrize("app_config", [{"MODERATION_DECISIONS_PER_PAGE": 1}])
+def test_the_csv_link_and_the_next_page_keep_the_filters(moderator_client, log):
+    html = moderator_client.get(
+        "/decisions/?moderator=maria&reason=harassment&since=2020-01-01").get_data(as_text=True)
+    csv_link = re.search(r'href="(/decisions/export.csv[^"]*)"', html)[1].replace("&amp;", "&")
+    for part in ("moderator=maria", "reason=harassment", "since=2020-01-01"):
+        assert part in csv_link
+    rows = read_csv(moderator_client.get(csv_link))
+    assert [int(row["id"]) for row in rows] == [log["decisions"]["maria_rejects_abusive"]]
+    html = moderator_client.get("/decisions/?moderator=maria").get_data(as_text=True)
+    following = next_link(html)
+    assert "moderator=maria" in following
+    second = moderator_client.get(following).get_data(as_text=True)
+    assert row_ids(second) == [log["decisions"]["maria_rejects_abusive"]]
+    assert "moderator=maria" in re.search(r'href="(/decisions/export.csv[^"]*)"', second)[1]

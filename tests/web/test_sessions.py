@@ -85,7 +85,8 @@ def test_an_admin_reset_or_deactivation_ends_sessions_and_tokens_for_good(app, a
     if how == "reset":
         assert admin_client.post(f"/admin/users/{moderator}/reset-password").status_code == 200
     else:
-        assert admin_client.post(f"/admin/users/{moderator}/deactivate").status_code == 303
+        assert admin_client.post(f"/admin/users/{moderator}/deactivate",
+                                 data={"confirm": "y"}).status_code == 303
         assert admin_client.post(f"/admin/users/{moderator}/activate").status_code == 303
 
     assert not can_see_queue(stolen)
