@@ -26,7 +26,7 @@ MESSAGES = {
 }
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     return request.path.startswith(("/api/", "/healthz")) or (
         request.accept_mimetypes.best == "application/json"
     )
@@ -45,7 +45,7 @@ def _message(error: HTTPException) -> str:
 
 
 def _respond(code: int, message: str):
-    if _wants_json():
+    if wants_json():
         return jsonify({"error": TITLES.get(code, "Error"), "message": message}), code
     # Inside a news site's page the embed's own compact page, without our masthead.
     template = "embed/error.html" if request.blueprint == "embed" else "errors/error.html"

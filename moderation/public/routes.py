@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -47,7 +48,7 @@ def too_many(error):
     text and why it was not taken. Other limits get the ordinary page."""
     found = (submit.article_by_slug(request.view_args.get("slug", ""))
              if request.endpoint == "public.post_comment" and request.view_args else None)
-    if found is None:
+    if found is None or errors.wants_json():  # the page's script keeps the text itself
         return errors.http_error_response(error)
     return _render_article(found, CommentForm(), 429, refusal=errors.MESSAGES[429])
 
@@ -82,6 +83,9 @@ def post_comment(slug):
                    "Nothing was saved.")
     form = CommentForm()
     if not form.validate_on_submit():
+        if errors.wants_json():
+            return jsonify({"error": errors.TITLES[400], "fields": form.errors,
+                            "message": "Please check the marked fields; nothing was saved."}), 400
         return _render_article(found, form, status=400)
     ip_hash = submit.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"])
     refused = sanctions.refusal_for(form.author_name.data, form.author_email.data, ip_hash)
@@ -95,7 +99,13 @@ def post_comment(slug):
         ip_hash=ip_hash,
     )
     db.session.commit()
-    return redirect(url_for("public.comment_status", token=posted.public_token), code=303)
+    status_url = url_for("public.comment_status", token=posted.public_token)
+    if errors.wants_json():
+        # The article page's script stays on the article and follows state_url.
+        return jsonify({"token": posted.public_token, "state": "pending",
+                        "state_url": url_for("public.comment_state", token=posted.public_token),
+                        "status_url": status_url}), 201
+    return redirect(status_url, code=303)
 
 
 @bp.get("/comments/<token>")
@@ -104,6 +114,23 @@ def comment_status(token):
     return render_template("public/comment_status.html", comment=comment,
                            taken_down=submit.was_taken_down(comment),
                            review_wait=review_time.typical_wait())
+
+
+@bp.get("/comments/<token>/state")
+def comment_state(token):
+    """What the article page's script polls after a post: the state and what to tell the
+    reader, never the text or a moderator's reasons."""
+    comment = submit.comment_by_token(token[:64])
+    if comment is None:
+        return jsonify({"error": errors.TITLES[404],
+                        "message": "We could not find that comment."}), 404
+    state, message = submit.reader_progress(comment)
+    answer = {"state": state, "message": message,
+              "status_url": url_for("public.comment_status", token=comment.public_token)}
+    if state == "published":
+        answer["comment_url"] = url_for("public.article", slug=comment.article.slug,
+                                        _anchor=f"comment-{comment.id}")
+    return jsonify(answer)
 
 
 def _published(comment_id: int):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Site, utcnow
-from moderation.services import authors, events, webhooks
+from moderation.services import authors, events, review_time, webhooks
 from moderation.services.importer import ARCHIVE_SLUG
 
 # A second identical post from the same address within this window is a replay (a double
@@ -126,6 +126,23 @@ def was_taken_down(comment: Comment) -> bool:
         return False
     last = last_decision(comment.id)
     return last is not None and is_take_down(last)
+
+
+def reader_progress(comment: Comment) -> tuple[str, str]:
+    """(state, message) for the reader who posted it: pending, published, waiting (for a
+    moderator) or not published. Says nothing of the text, the scores or a moderator's reason."""
+    if comment.state is CommentState.PENDING:
+        return "pending", "Your comment is being checked. This usually takes a few seconds."
+    if comment.state is CommentState.APPROVED:
+        return "published", "Your comment is published."
+    if comment.state.awaits_moderator:
+        return "waiting", ("Your comment is held for review: a moderator will read it before "
+                           f"it appears, {review_time.typical_wait()}.")
+    if was_taken_down(comment):
+        return "not published", ("Your comment was removed: it did not meet our community "
+                                 "guidelines.")
+    return "not published", ("Your comment was not published: it did not meet our community "
+                             "guidelines.")
 
 
 def comment_by_id(comment_id: int) -> Comment | None:

@@ -78,8 +78,7 @@ class LiveServer:
         return self.base_url + path
 
 
-@pytest.fixture
-def live_server(tmp_path, sqlite_template):
+def _live(tmp_path, sqlite_template, *, worker: bool):
     from moderation.extensions import db
     from tests.factories import PASSWORD, make_article, make_user
 
@@ -98,5 +97,32 @@ def live_server(tmp_path, sqlite_template):
         db.session.commit()
         slug, headline, moderator_id = article.slug, article.headline, moderator.id
         db.session.remove()
-    with serve(app) as served:
+    with serve(app, worker=worker) as served:
         yield LiveServer(served.base_url, app, slug, headline, moderator_id, "maria", PASSWORD)
+
+
+@pytest.fixture
+def live_server(tmp_path, sqlite_template):
+    yield from _live(tmp_path, sqlite_template, worker=True)
+
+
+@pytest.fixture
+def live_server_without_worker(tmp_path, sqlite_template):
+    """The same server with no scoring worker: the test starts one (start_worker) when it
+    wants comments banded, so what a reader sees before that is certain."""
+    yield from _live(tmp_path, sqlite_template, worker=False)
+
+
+@pytest.fixture
+def start_worker():
+    from moderation.worker import start_thread
+
+    started = []
+
+    def start(app):
+        started.append(start_thread(app))
+
+    yield start
+    for thread, stop in started:
+        stop.set()
+        thread.join(timeout=10)

@@ -177,3 +177,21 @@ def test_a_reader_slowed_down_keeps_their_text_on_the_article(app, client, artic
     assert "A long, careful reply &lt;about&gt; the barrier" in html
     assert 'value="Flo"' in html
     assert count(app) == 3
+
+
+def test_the_article_pages_script_gets_the_flood_and_csrf_refusals_as_json(app, client,
+                                                                           article):
+    token = csrf_token(client)
+    json = {"Accept": "application/json"}
+    forged = client.post("/articles/story/comments", headers=json,
+                         data={"author_name": "A", "body": "b", "csrf_token": "forged"})
+    assert forged.status_code == 400 and "This form has expired" in forged.get_json()["message"]
+    statuses = [client.post("/articles/story/comments", headers=json,
+                            data={"author_name": "Flo", "body": f"flood {n}",
+                                  "csrf_token": token}).status_code for n in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    refused = client.post("/articles/story/comments", headers=json,
+                          data={"author_name": "Flo", "body": "one more", "csrf_token": token})
+    assert refused.status_code == 429
+    assert "posted too often" in refused.get_json()["message"]
+    assert count(app) == 3
