@@ -324,29 +324,34 @@ def hand_signed(payload: str, header: str = '{"alg":"HS256","typ":"JWT"}') -> st
     return (signing_input + b"." + part(signature)).decode()
 
 
-SOON = int(datetime.now(UTC).timestamp()) + 600
+def soon() -> int:
+    """Ten minutes from when the test runs, not from when the suite was collected (a full run
+    takes longer than that)."""
+    return int(datetime.now(UTC).timestamp()) + 600
 
 
-@pytest.mark.parametrize("token, status, says", [
-    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON}}}', '{"alg":"HS256","kid":5}'), 400,
-     "header is not valid"),
-    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON}}}', '{"alg":"HS256","crit":"x"}'), 400,
-     "header is not valid"),
-    (hand_signed(f'{{"sub":"1","name":"A","exp":"{SOON}"}}'), 400, "numbers of seconds"),
-    (hand_signed(f'{{"sub":"1","name":"A","exp":{SOON},"iat":true}}'), 400,
+# Made when each test runs: a token made at collection would expire during a long run.
+@pytest.mark.parametrize("make, status, says", [
+    (lambda: hand_signed(f'{{"sub":"1","name":"A","exp":{soon()}}}',
+                         '{"alg":"HS256","kid":5}'), 400, "header is not valid"),
+    (lambda: hand_signed(f'{{"sub":"1","name":"A","exp":{soon()}}}',
+                         '{"alg":"HS256","crit":"x"}'), 400, "header is not valid"),
+    (lambda: hand_signed(f'{{"sub":"1","name":"A","exp":"{soon()}"}}'), 400, "numbers of seconds"),
+    (lambda: hand_signed(f'{{"sub":"1","name":"A","exp":{soon()},"iat":true}}'), 400,
      "numbers of seconds"),
-    (signed(exp=int(datetime.now(UTC).timestamp()) - 60), 401, "expired"),
-    (signed(secret="f" * 40), 403, "not signed by Daily Bugle"),
-    (signed(name=None), 400, "no name claim"),
-    (signed(iat=None, exp=int(datetime.now(UTC).timestamp()) + 2 * 86400), 400, "24 hours"),
-    (jwt.encode({"sub": "1", "name": "A", "exp": 2**40}, SECRET * 2, algorithm="HS512"), 400,
-     "HS256"),
-    ("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIxIiwibmFtZSI6IkEiLCJleHAiOjk5OTk5OTk5OTl9.",
-     400, "HS256"),
-    ("not-a-token", 400, "not a JWT"),
+    (lambda: signed(exp=int(datetime.now(UTC).timestamp()) - 60), 401, "expired"),
+    (lambda: signed(secret="f" * 40), 403, "not signed by Daily Bugle"),
+    (lambda: signed(name=None), 400, "no name claim"),
+    (lambda: signed(iat=None, exp=int(datetime.now(UTC).timestamp()) + 2 * 86400), 400, "24 hours"),
+    (lambda: jwt.encode({"sub": "1", "name": "A", "exp": 2**40}, SECRET * 2,
+                        algorithm="HS512"), 400, "HS256"),
+    (lambda: "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0."
+             "eyJzdWIiOiIxIiwibmFtZSI6IkEiLCJleHAiOjk5OTk5OTk5OTl9.", 400, "HS256"),
+    (lambda: "not-a-token", 400, "not a JWT"),
 ])
-def test_a_bad_sign_in_token_is_refused_and_nothing_is_stored(app, client, bugle, token, status,
+def test_a_bad_sign_in_token_is_refused_and_nothing_is_stored(app, client, bugle, make, status,
                                                               says):
+    token = make()
     page = client.get(embed_url(sso=token))
     assert page.status_code == status
     assert says in page.get_data(as_text=True)
