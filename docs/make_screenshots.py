@@ -87,6 +87,29 @@ def policy_screenshot(page, base_url: str) -> None:
     page.screenshot(path=OUT / "policy.png", full_page=True)
 
 
+def decide_a_few(app) -> None:
+    """A morning's work for the decision log: the moderator approves and rejects the first
+    waiting comments, and undoes one approval."""
+    from moderation.models import OPEN_STATES, User
+    from moderation.services.decide import decide, undo
+
+    with app.app_context():
+        moderator = db.session.execute(
+            db.select(User).where(User.username == "moderator")).scalar_one()
+        waiting = list(db.session.execute(
+            db.select(Comment).where(Comment.state.in_(OPEN_STATES), Comment.import_id.is_(None))
+            .order_by(Comment.risk.desc()).limit(5)).scalars())
+        for number, comment in enumerate(waiting):
+            if number % 2:
+                decide(comment, moderator, "approve")
+            else:
+                decide(comment, moderator, "reject", reason="harassment")
+        if len(waiting) > 1:
+            undo(waiting[1], moderator)
+        db.session.commit()
+        db.session.remove()
+
+
 def describe(app) -> None:
     with app.app_context():
         for comment in db.session.execute(db.select(Comment).order_by(Comment.id)).scalars():
@@ -127,12 +150,21 @@ def main() -> int:
                 expect(page).to_have_url(f"{served.base_url}/queue/")
                 expect(page.locator("ol.queue > li.card").first).to_be_visible()
                 page.screenshot(path=OUT / "queue.png", full_page=True)
+                page.goto(f"{served.base_url}/queue/?density=compact")
+                expect(page.locator("ol.queue > li.card").first).to_be_visible()
+                page.screenshot(path=OUT / "queue-compact.png")
+                page.goto(f"{served.base_url}/queue/?density=full")
+                decide_a_few(app)
+                page.goto(f"{served.base_url}/decisions/")
+                expect(page.locator("table").first).to_be_visible()
+                page.screenshot(path=OUT / "decisions.png")
                 page.context.clear_cookies()
                 if with_history:
                     policy_screenshot(page, served.base_url)
             finally:
                 browser.close()
-    for name in ("article.png", "queue.png") + (("policy.png",) if with_history else ()):
+    for name in ("article.png", "queue.png", "queue-compact.png", "decisions.png") + (
+            ("policy.png",) if with_history else ()):
         print(f"wrote {(OUT / name).relative_to(ROOT)}")
     return 0
 

@@ -12,7 +12,13 @@ from playwright.sync_api import Page, expect
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Decision, Role
 from tests.browser.server import all_scored, wait_until
-from tests.browser.test_journeys import CLEAN, RUDE_HELD, RUDE_QUEUED, post_comment
+from tests.browser.test_journeys import (
+    CLEAN,
+    RUDE_HELD,
+    RUDE_QUEUED,
+    VERDICT_TIMEOUT_MS,
+    post_comment,
+)
 from tests.factories import PASSWORD, make_comment, make_user
 
 pytestmark = pytest.mark.browser
@@ -68,6 +74,10 @@ def test_an_admin_lowers_a_threshold_sees_the_replay_and_new_comments_follow(
     expect(page.locator("#v2 .diff")).to_contain_text(f"toxicity reject at: 0.90 → {lowered}")
 
     post_comment(page, live_server, "Another Grumbler", RUDE_QUEUED)
+    # The reader stays on the article; the result appears in the form's status area.
+    status = page.locator(".posted-status")
+    expect(status).to_contain_text("held for review", timeout=VERDICT_TIMEOUT_MS)
+    status.get_by_role("link", name="Your comment's own page").click()
     expect(page.locator("h1")).to_have_text("Your comment is held for review")
     with app.app_context():
         try:

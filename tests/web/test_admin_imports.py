@@ -85,7 +85,7 @@ def test_a_good_file_becomes_decided_comments_marked_imported(app, admin_client,
     history = admin_client.get(f"/decisions/comments/{first_id}").get_data(as_text=True)
     assert 'class="badge badge-imported"' in history and "imported from history.csv" in history
     log = admin_client.get("/decisions/").get_data(as_text=True)
-    assert log.count("<td>imported") == 3
+    assert log.count('<td class="why">imported') == 3
 
 
 def test_the_worker_scores_imported_comments_without_changing_their_state(
