@@ -240,3 +240,18 @@ def test_the_page_lists_tokens_newest_first(app, client, moderator):
     client.post("/account/tokens", data={"name": "second-token"})
     page = client.get("/account/tokens").get_data(as_text=True)
     assert page.index("second-token") < page.index("first-token")
+
+
+def test_each_fact_has_its_own_column_and_revoke_sits_apart_from_the_status(app,
+                                                                           moderator_client):
+    moderator_client.post("/account/tokens", data={"name": "nightly script", "days": "30"})
+    [row] = token_rows(app)
+    page = moderator_client.get("/account/tokens").get_data(as_text=True)
+    headers = re.findall(r'<th scope="col">(.*?)</th>', page[page.index('class="tokens"'):])
+    assert headers[:7] == ["Name", "Starts with", "Created", "Last used", "Expires", "May do",
+                           "Status"]
+    row_html = table_row(page, row.id)
+    status = re.search(r'<td class="status">(.*?)</td>', row_html, re.S).group(1)
+    assert " ".join(status.split()).startswith("active, expires on ")
+    assert "Revoke" not in status
+    assert "Revoke" in re.search(r'<td class="revoke">(.*?)</td>', row_html, re.S).group(1)
