@@ -66,6 +66,9 @@ def test_an_admin_lowers_a_threshold_sees_the_replay_and_new_comments_follow(
     expect(reject_now).to_have_text(str(before + 1))
     expect(page.locator(".replay-changes")).to_contain_text(
         f"toxicity reject at: 0.90 → {lowered}")
+    # Which comment moves, not only how many: the queued one, listed under its move.
+    expect(page.locator('details[data-examples="into_reject"] li')).to_contain_text(
+        RUDE_QUEUED[:40])
 
     page.get_by_label("Why this change").fill("Rude name-calling should be held")
     page.get_by_role("button", name="Save as version 2").click()

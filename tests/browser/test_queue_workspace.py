@@ -93,3 +93,22 @@ def test_compact_density_is_one_line_each_and_opens_the_card_in_focus(page: Page
     page.locator("[data-density-toggle]").click()
     expect(page.locator("ol.queue")).to_have_class("queue")
     expect(hazel.locator(".actions")).to_be_visible()
+
+
+def test_filters_take_0_99_suggest_headlines_and_counts_say_n_of_all(page: Page, live_server):
+    signed_in(page, live_server)
+    filters = page.get_by_role("search", name="Filter the queue")
+    # The browser's own validation accepts two decimals (it refused 0.99 with step 0.05).
+    at_least = filters.locator('input[name="label_min"]')
+    at_least.fill("0.99")
+    assert at_least.evaluate("input => input.checkValidity()") is True
+    # The article box offers headlines, submitting the slug.
+    options = page.locator("#article-choices option")
+    expect(options.first).to_have_attribute("value", live_server.article_slug)
+    assert options.first.get_attribute("label")  # the headline
+    filters.locator('input[name="article"]').fill(live_server.article_slug)
+    filters.locator('input[name="label_min"]').fill("")
+    filters.get_by_role("button", name="Apply").click()
+    expect(page.locator("ul.counts.filtered")).to_be_visible()
+    expect(page.locator("ul.counts .count-total").first).to_be_visible()
+    expect(page.locator("ul.counts")).to_contain_text(" of ")
