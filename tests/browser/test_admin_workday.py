@@ -116,3 +116,31 @@ def test_the_tokens_page_shows_scope_and_status_in_their_own_columns(page: Page,
     expect(row.locator("td.status")).to_contain_text("active")
     expect(row.locator("td.status").get_by_role("button")).to_have_count(0)
     expect(row.locator("td.revoke").get_by_role("button", name="Revoke")).to_be_visible()
+
+
+def test_a_moderator_gets_an_email_and_closing_an_article_reads_plainly(
+        page: Page, live_server):
+    _sign_in_admin(page, live_server, "/admin/users")
+    page.get_by_label("Email of sam").fill("sam@news.example")
+    page.locator("tr", has_text="sam").locator("td.email").get_by_role(
+        "button", name="Save").click()
+    expect(page.get_by_label("Email of sam")).to_have_value("sam@news.example")
+
+    with live_server.app.app_context():
+        from moderation.models import Article, CommentState
+        from tests.factories import make_comment
+
+        article = db.session.execute(
+            db.select(Article).where(Article.slug == live_server.article_slug)).scalar_one()
+        make_comment(article, "Waiting for a look", state=CommentState.QUEUED, risk=0.5)
+        headline = article.headline
+        db.session.commit()
+        db.session.remove()
+    page.goto(live_server.url("/admin/articles"))
+    row = page.locator("tr", has_text=headline)
+    row.get_by_label("Comments open").uncheck()
+    row.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text(f"Comments on “{headline}” are now closed.")
+    page.locator("tr", has_text=headline).locator("td.waiting a").click()
+    expect(page).to_have_url(live_server.url(f"/queue/?article={live_server.article_slug}"))
+    expect(page.locator("ol.queue")).to_contain_text("Waiting for a look")
