@@ -7,7 +7,6 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Decision, Role, User, utcnow
@@ -16,6 +15,7 @@ from moderation.services.decide import decide, undo
 from moderation.worker import Worker
 from tests.conftest import login
 from tests.factories import PASSWORD, make_article, make_comment, make_user
+from tests.querycount import statements_during_get
 
 
 def row_ids(html: str) -> list[int]:
@@ -354,19 +354,7 @@ def test_an_admin_sees_the_log_too(app, client, log):
 
 
 def statements_for(app, client, url: str) -> int:
-    with app.app_context():
-        engine = db.engine
-    count = 0
-
-    def counter(*_args):
-        nonlocal count
-        count += 1
-
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
+    count, response = statements_during_get(app, client, url)
     assert response.status_code == 200
     return count
 

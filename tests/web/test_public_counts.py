@@ -1,11 +1,11 @@
 """An index page shows how many comments each story has: one request for all its keys."""
 
 import pytest
-from sqlalchemy import event
 
 from moderation.extensions import db
 from moderation.models import CommentState
 from tests.factories import make_article, make_comment
+from tests.querycount import statements_during_get
 
 COUNTS = "/api/v1/public/counts"
 
@@ -24,19 +24,7 @@ def articles_with(app, counts: dict[str, int]) -> None:
 
 
 def statements_for(app, client, url: str) -> tuple[int, dict]:
-    with app.app_context():
-        engine = db.engine
-    count = 0
-
-    def counter(*_args):
-        nonlocal count
-        count += 1
-
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
+    count, response = statements_during_get(app, client, url)
     assert response.status_code == 200, response.get_json()
     return count, response.get_json()
 

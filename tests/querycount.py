@@ -1,0 +1,25 @@
+"""How many SQL statements one request runs: for the tests that pin a page's cost."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from moderation.extensions import db
+
+
+def statements_during_get(app, client, url: str):
+    """(statements the app's engine ran for GET `url`, the response)."""
+    with app.app_context():
+        engine = db.engine
+    count = 0
+
+    def counter(*_args):
+        nonlocal count
+        count += 1
+
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return count, response
