@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
+    extensions.limit_decorated_routes_only(app)
 
     from moderation import (
         account,

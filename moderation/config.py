@@ -35,6 +35,7 @@ DEFAULTS = {
     # Pipeline
     "MODERATION_WORKER_BATCH": 32,
     "MODERATION_WORKER_POLL_SECONDS": 1.0,
+    "MODERATION_WORKER_GATHER_SECONDS": 0.1,
     # A claimed batch's lease, renewed every third of it while the worker is alive: a crashed
     # worker's comments are claimable again this long after it died.
     "MODERATION_LEASE_SECONDS": 30,

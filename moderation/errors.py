@@ -1,7 +1,7 @@
 """Every error a person can meet gets a page (or JSON) that says what happened, never a 500
 stack trace: 400 bad form or expired form token, 403, 404, 405, 409, 413, 429."""
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -55,8 +55,14 @@ def _respond(code: int, message: str):
 
 
 def http_error_response(error: HTTPException):
-    """The page (or JSON) every HTTP error gets; for handlers that only take some cases."""
-    return _respond(error.code or 500, _message(error))
+    """The page (or JSON) every HTTP error gets; for handlers that only take some cases.
+    An error that carries headers (a 429's Retry-After) keeps them."""
+    return with_extra_headers(make_response(_respond(error.code or 500, _message(error))), error)
+
+
+def with_extra_headers(response, error: Exception):
+    response.headers.update(getattr(error, "extra_headers", None) or {})
+    return response
 
 
 def register(app: Flask) -> None:

@@ -32,6 +32,18 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+def limit_decorated_routes_only(app) -> None:
+    """Flask-Limiter checks every request before its view for default, application and
+    blueprint limits, which this app does not set (each limited route carries its own
+    decorator, which checks by itself); that pass cost a twentieth of a comment post. Kept
+    when an instance sets RATELIMIT_DEFAULT or RATELIMIT_APPLICATION."""
+    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks
+                if getattr(hook, "__func__", None) is not Limiter._check_request_limit]
+
+
 def configure_engine(engine: Engine) -> None:
     """SQLite: WAL so readers never block the worker's writes, a busy timeout instead of
     instant 'database is locked', and foreign keys enforced as on PostgreSQL."""

@@ -18,7 +18,7 @@ from moderation import hashing
 from moderation.account.forms import PasswordChangeForm, RevokeForm, TokenForm
 from moderation.auth import reauth
 from moderation.extensions import db, limiter
-from moderation.services import security_log, tokens, users
+from moderation.services import security_log, sessions, tokens, users
 from moderation.services.users import moderator_required
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -36,6 +36,8 @@ def password_change_first():
         return None  # unknown addresses still 404
     if request.blueprint == "api" and "Authorization" in request.headers:
         return None  # a script's token, not this browser's session: the API checks it
+    if not sessions.may_be_signed_in():
+        return None  # a reader: no one to ask for a password change
     if not current_user.is_authenticated or not current_user.must_change_password:
         return None
     if request.blueprint == "api":

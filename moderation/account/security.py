@@ -34,6 +34,8 @@ def two_step_first():
         return None
     if request.blueprint == "api" and "Authorization" in request.headers:
         return None
+    if not sessions.may_be_signed_in():
+        return None
     if not current_user.is_authenticated or not totp.required(current_user) \
             or current_user.has_totp:
         return None

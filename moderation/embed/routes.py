@@ -8,6 +8,7 @@ from flask import (
     current_app,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -16,7 +17,7 @@ from flask import (
 )
 from limits import parse_many
 
-from moderation import security
+from moderation import post_limits, security
 from moderation.embed.forms import CARRIED, EmbedCommentForm
 from moderation.extensions import csrf, db, limiter
 from moderation.services import embed, embed_tokens, sanctions, sso, submit
@@ -125,13 +126,8 @@ def comments():
     return _render(site, article, form, reader, status=status, sso_error=sso_error)
 
 
-def _post_limit() -> str:
-    return current_app.config["MODERATION_POST_LIMIT"]
-
-
 @bp.post("/embed/comments")
 @csrf.exempt  # no session cookie in a third-party iframe: a signed form token instead
-@limiter.limit(_post_limit, key_func=lambda: request.remote_addr or "unknown")
 def post_comment():
     if not embed_tokens.from_own_origin(request.headers.get("Origin"),
                                         request.headers.get("Sec-Fetch-Site"), request.host_url):
@@ -148,7 +144,10 @@ def post_comment():
     except embed_tokens.FormTokenError as error:
         return _render(site, article, form, reader, status=400, message=str(error))
     if not form.validate():
-        return _render(site, article, form, reader, status=400)
+        limit = post_limits.count_or_refuse()  # a flood of bad forms is still a flood
+        db.session.commit()
+        return post_limits.with_headers(
+            make_response(_render(site, article, form, reader, status=400)), limit)
     return _store(site, article, form, reader)
 
 
@@ -170,11 +169,13 @@ def _store(site, article, form, reader):
     refused = sanctions.refusal_for(name, email, ip_hash, reader_id)
     if refused:
         abort(403, refused)
+    limit = post_limits.count_or_refuse()  # in the transaction that stores the comment
     posted = submit.submit_comment(article, author_name=name, author_email=email,
                                    body=form.body.data, ip_hash=ip_hash, reader_id=reader_id)
     db.session.commit()
-    return redirect(url_for("embed.comments", **_carried(request.form),
-                            mine=posted.public_token, _anchor="your-comment"), code=303)
+    return post_limits.with_headers(
+        redirect(url_for("embed.comments", **_carried(request.form),
+                         mine=posted.public_token, _anchor="your-comment"), code=303), limit)
 
 
 @bp.get("/embed/comments/<token>/state")

@@ -5,6 +5,7 @@ from flask import (
     abort,
     current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -13,16 +14,12 @@ from flask import (
 )
 from flask_limiter import RateLimitExceeded
 
-from moderation import errors
+from moderation import errors, post_limits
 from moderation.extensions import db, limiter
 from moderation.public.forms import CommentForm, ReportForm
 from moderation.services import reports, review_time, sanctions, submit
 
 bp = Blueprint("public", __name__)
-
-
-def _post_limit() -> str:
-    return current_app.config["MODERATION_POST_LIMIT"]
 
 
 @bp.get("/")
@@ -43,6 +40,7 @@ def _render_article(article, form, status=200, refusal=None):
 
 
 @bp.errorhandler(RateLimitExceeded)
+@bp.errorhandler(post_limits.PostingTooOften)
 def too_many(error):
     """Posting too often keeps what the reader typed: the article's form again, with the
     text and why it was not taken. Other limits get the ordinary page."""
@@ -50,7 +48,9 @@ def too_many(error):
              if request.endpoint == "public.post_comment" and request.view_args else None)
     if found is None or errors.wants_json():  # the page's script keeps the text itself
         return errors.http_error_response(error)
-    return _render_article(found, CommentForm(), 429, refusal=errors.MESSAGES[429])
+    page = make_response(_render_article(found, CommentForm(), 429,
+                                         refusal=errors.MESSAGES[429]))
+    return errors.with_extra_headers(page, error)
 
 
 @bp.get("/favicon.ico")
@@ -67,7 +67,6 @@ def article(slug):
 
 
 @bp.post("/articles/<slug>/comments")
-@limiter.limit(_post_limit, key_func=lambda: request.remote_addr or "unknown")
 def post_comment(slug):
     found = submit.article_by_slug(slug) or abort(404, "There is no article at this address.")
     try:
@@ -83,14 +82,12 @@ def post_comment(slug):
                    "Nothing was saved.")
     form = CommentForm()
     if not form.validate_on_submit():
-        if errors.wants_json():
-            return jsonify({"error": errors.TITLES[400], "fields": form.errors,
-                            "message": "Please check the marked fields; nothing was saved."}), 400
-        return _render_article(found, form, status=400)
+        return _invalid(found, form)
     ip_hash = submit.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"])
     refused = sanctions.refusal_for(form.author_name.data, form.author_email.data, ip_hash)
     if refused:
         abort(403, refused)  # banned or suspended: nothing is stored
+    limit = post_limits.count_or_refuse()  # in the transaction that stores the comment
     posted = submit.submit_comment(
         found,
         author_name=form.author_name.data,
@@ -102,10 +99,22 @@ def post_comment(slug):
     status_url = url_for("public.comment_status", token=posted.public_token)
     if errors.wants_json():
         # The article page's script stays on the article and follows state_url.
-        return jsonify({"token": posted.public_token, "state": "pending",
-                        "state_url": url_for("public.comment_state", token=posted.public_token),
-                        "status_url": status_url}), 201
-    return redirect(status_url, code=303)
+        response = jsonify({"token": posted.public_token, "state": "pending",
+                            "state_url": url_for("public.comment_state",
+                                                 token=posted.public_token),
+                            "status_url": status_url})
+        return post_limits.with_headers(response, limit), 201
+    return post_limits.with_headers(redirect(status_url, code=303), limit)
+
+
+def _invalid(article, form):
+    limit = post_limits.count_or_refuse()  # a flood of bad forms is still a flood
+    db.session.commit()
+    if errors.wants_json():
+        response = jsonify({"error": errors.TITLES[400], "fields": form.errors,
+                            "message": "Please check the marked fields; nothing was saved."})
+        return post_limits.with_headers(response, limit), 400
+    return post_limits.with_headers(make_response(_render_article(article, form, 400)), limit)
 
 
 @bp.get("/comments/<token>")

@@ -42,6 +42,14 @@ def cookie_name() -> str:
     return ("__Host-" if secure else "") + REMEMBER_COOKIE
 
 
+def may_be_signed_in() -> bool:
+    """False when the request carries no trace of a sign-in: no user in the (signed) Flask
+    session and no remember cookie. Flask-Login could then only conclude "anonymous", after
+    its session-protection bookkeeping (which rewrites a reader's session cookie on every
+    post), so the hooks that run on every request ask this first."""
+    return "_user_id" in session or bool(request.cookies.get(cookie_name()))
+
+
 def secure() -> bool:
     config = current_app.config
     return bool(config.get("MODERATION_SECURE_COOKIES") or config.get("SESSION_COOKIE_SECURE")

@@ -67,7 +67,10 @@ def test_migrate_seed_and_serve_score_the_demo_comments(instance):
         while time.monotonic() < deadline:
             try:
                 health = get_json(f"http://127.0.0.1:{port}/healthz")
-                if health["comments"].get("awaiting_score") == 0 and health["workers"]:
+                # The heartbeat (and its total) follows the batch it counts when the worker
+                # falls idle: wait for both.
+                if health["comments"].get("awaiting_score") == 0 and health["workers"] \
+                        and health["workers"][0]["scored_total"] == 13:
                     break
             except OSError:
                 pass
