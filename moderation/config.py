@@ -21,6 +21,8 @@ DEFAULTS = {
     # Rate-limit counters in the app's database, shared by every web process; "redis://…"
     # is faster where there is a Redis, "memory://" counts per process.
     "RATELIMIT_STORAGE_URI": "database://",
+    # Explicit: Flask-Limiter's one limiter otherwise carries the last app's choice over.
+    "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     # Scoring
     "MODERATION_SCORER": "auto",  # auto | detoxify | composite | embedded

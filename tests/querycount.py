@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from moderation.extensions import db
 
@@ -23,3 +26,19 @@ def statements_during_get(app, client, url: str):
     finally:
         event.remove(engine, "before_cursor_execute", counter)
     return count, response
+
+
+@contextmanager
+def counting():
+    """Every statement any engine runs inside the block, upper-cased with its whitespace
+    folded (every engine: the rate-limit store may have its own)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        seen.append(" ".join(statement.split()).upper())
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)

@@ -62,3 +62,66 @@ def test_anonymous_callers_get_no_hostnames_paths_or_errors_signed_in_staff_do(
     staff = client.get("/healthz").get_json()
     assert staff["scorer"]["reason"] == "scorer given in the app's config"
     assert ":" in staff["workers"][0]["id"] and "last_error" in staff["workers"][0]
+
+
+def test_a_busy_worker_writes_its_heartbeat_when_something_changes_not_every_batch(app):
+    """Under a steady stream every batch used to write the heartbeat: now a write happens on
+    the first beat, when the error or the model changes, when the worker falls idle with a
+    new total, and otherwise at most every HEARTBEAT_EVERY_SECONDS."""
+    from moderation.models import WorkerHeartbeat
+    from tests.querycount import counting
+
+    worker = Worker(app)
+
+    def beat(**kwargs) -> bool:
+        with counting() as statements:
+            worker.heartbeat(**kwargs)
+        return any("WORKER_HEARTBEATS" in text and not text.startswith("SELECT")
+                   for text in statements)
+
+    def shown():
+        with app.app_context():
+            row = db.session.execute(db.select(WorkerHeartbeat)).scalar_one()
+            return row.scored_total, row.last_error
+
+    assert beat() is True  # the first
+    worker.scored_total = 5
+    assert beat() is False  # busy: the total waits
+    assert shown() == (0, None)
+    assert beat(idle=True) is True  # idle: the total is written
+    assert shown() == (5, None)
+    assert beat(idle=True) is False  # nothing new
+    worker.last_error = "the scorer failed"
+    assert beat() is True  # an error is shown at once
+    assert shown() == (5, "the scorer failed")
+    worker._next_beat = 0.0  # as if HEARTBEAT_EVERY_SECONDS had passed
+    worker.scored_total = 9
+    assert beat() is True
+    assert shown() == (9, "the scorer failed")
+
+
+def test_a_part_batch_makes_the_worker_gather_before_claiming_again(app):
+    """After a batch smaller than a full one the worker waits MODERATION_WORKER_GATHER_SECONDS
+    (so a stream is scored in batches); after a full one it claims again at once."""
+    class Stop(threading.Event):
+        def __init__(self):
+            super().__init__()
+            self.waits = []
+
+        def wait(self, timeout=None):
+            self.waits.append(timeout)
+            return False
+
+    with app.app_context():
+        article = make_article()
+        for n in range(3):
+            make_comment(article, f"comment {n} [toxicity=0.1]")
+        db.session.commit()
+    app.config.update(MODERATION_WORKER_BATCH=2, MODERATION_WORKER_GATHER_SECONDS=0.25)
+    worker = Worker(app)
+    stop = Stop()
+    worker.run(stop, max_batches=3)
+    # Batch 1: two (full): no wait. Batch 2: one (part): gather. Batch 3: none: the poll
+    # (max_batches stops the loop before its wait).
+    assert stop.waits == [0.25]
+    assert worker.scored_total == 3

@@ -195,3 +195,47 @@ def test_the_article_pages_script_gets_the_flood_and_csrf_refusals_as_json(app, 
     assert refused.status_code == 429
     assert "posted too often" in refused.get_json()["message"]
     assert count(app) == 3
+
+
+def test_several_windows_are_counted_in_one_statement_and_an_ended_one_starts_again(app):
+    import time
+
+    from moderation.models.limits import rate_limits
+    from moderation.ratelimit_store import hit_many
+
+    with app.app_context():
+        connection = db.session.connection()
+        assert hit_many(connection, {"minute": 60, "day": 86400}) == {
+            "minute": (1, pytest.approx(time.time() + 60, abs=30)),
+            "day": (1, pytest.approx(time.time() + 86400, abs=30))}
+        assert {key: count for key, (count, _) in
+                hit_many(connection, {"minute": 60, "day": 86400}).items()} == {"minute": 2,
+                                                                                "day": 2}
+        connection.execute(rate_limits.update().where(rate_limits.c.key == "minute")
+                           .values(expires_at=time.time() - 1))
+        counted = hit_many(connection, {"minute": 60, "day": 86400})
+        assert (counted["minute"][0], counted["day"][0]) == (1, 3)  # a new minute; same day
+        assert counted["minute"][1] > time.time() + 30
+        db.session.rollback()  # the caller's transaction: nothing kept without its commit
+        assert db.session.execute(db.select(db.func.count()).select_from(rate_limits)
+                                  ).scalar_one() == 0
+
+
+def test_flask_limiters_per_request_pass_runs_only_for_limits_that_need_it(database_url):
+    """Each limited route checks its own decorator; the pass before every view is kept only
+    when an instance sets a default limit, which must then still hold."""
+    from flask_limiter import Limiter
+
+    from moderation import create_app
+    from tests.conftest import base_config
+
+    def middleware(app) -> bool:
+        return any(getattr(hook, "__func__", None) is Limiter._check_request_limit
+                   for hook in app.before_request_funcs[None])
+
+    plain = create_app(base_config(database_url))
+    assert not middleware(plain)
+    limited = create_app(base_config(database_url, RATELIMIT_DEFAULT="2 per minute"))
+    assert middleware(limited)
+    client = limited.test_client()
+    assert [client.get("/healthz").status_code for _ in range(3)][-1] == 429
