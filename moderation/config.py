@@ -6,7 +6,9 @@ from datetime import timedelta
 
 DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": None,  # filled in create_app: SQLite in the instance folder
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Pooled connections to a database server are pinged after sitting idle
+    # (extensions.configure_engine); pool_pre_ping here would ping before every request.
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     # A comment is at most 5,000 characters; anything much bigger is not a comment.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
