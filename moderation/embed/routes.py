@@ -170,8 +170,12 @@ def _store(site, article, form, reader):
     if refused:
         abort(403, refused)
     limit = post_limits.count_or_refuse()  # in the transaction that stores the comment
-    posted = submit.submit_comment(article, author_name=name, author_email=email,
-                                   body=form.body.data, ip_hash=ip_hash, reader_id=reader_id)
+    try:
+        posted = submit.submit_comment(article, author_name=name, author_email=email,
+                                       body=form.body.data, ip_hash=ip_hash,
+                                       reader_id=reader_id)
+    except submit.CommentsClosed as closed:  # closed a moment ago, in another process
+        abort(403, str(closed))
     db.session.commit()
     return post_limits.with_headers(
         redirect(url_for("embed.comments", **_carried(request.form),

@@ -68,7 +68,7 @@ def article(slug):
 
 @bp.post("/articles/<slug>/comments")
 def post_comment(slug):
-    found = submit.article_by_slug(slug) or abort(404, "There is no article at this address.")
+    found = submit.article_for_post(slug) or abort(404, "There is no article at this address.")
     try:
         submit.ensure_open(found)  # before reading the form: a closed article is a 403
     except submit.CommentsClosed as closed:
@@ -88,13 +88,12 @@ def post_comment(slug):
     if refused:
         abort(403, refused)  # banned or suspended: nothing is stored
     limit = post_limits.count_or_refuse()  # in the transaction that stores the comment
-    posted = submit.submit_comment(
-        found,
-        author_name=form.author_name.data,
-        author_email=form.author_email.data,
-        body=form.body.data,
-        ip_hash=ip_hash,
-    )
+    try:
+        posted = submit.submit_comment(found, author_name=form.author_name.data,
+                                       author_email=form.author_email.data,
+                                       body=form.body.data, ip_hash=ip_hash)
+    except submit.CommentsClosed as closed:  # closed a moment ago, in another process
+        abort(403, str(closed))
     db.session.commit()
     status_url = url_for("public.comment_status", token=posted.public_token)
     if errors.wants_json():
@@ -107,13 +106,14 @@ def post_comment(slug):
     return post_limits.with_headers(redirect(status_url, code=303), limit)
 
 
-def _invalid(article, form):
+def _invalid(found, form):
     limit = post_limits.count_or_refuse()  # a flood of bad forms is still a flood
     db.session.commit()
     if errors.wants_json():
         response = jsonify({"error": errors.TITLES[400], "fields": form.errors,
                             "message": "Please check the marked fields; nothing was saved."})
         return post_limits.with_headers(response, limit), 400
+    article = submit.article_by_slug(found.slug) or abort(404, "This article is gone.")
     return post_limits.with_headers(make_response(_render_article(article, form, 400)), limit)
 
 

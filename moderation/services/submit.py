@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+
+from flask import current_app
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Site, utcnow
@@ -29,7 +32,53 @@ def hash_ip(ip: str | None, secret: str) -> str | None:
     return hmac.new(secret.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
-def ensure_open(article: Article) -> None:
+@dataclass(frozen=True)
+class ArticleRef:
+    """What taking a comment needs of its article. Read at most every ARTICLE_SECONDS per
+    process (a story's comments come in bursts; the article row rarely changes, and this
+    process forgets it as soon as it changes it): a post then costs no article query.
+    Whether comments are open is checked again by the insert itself (submit_comment), so
+    closing an article takes effect at once in every process."""
+    id: int
+    slug: str
+    headline: str
+    comments_open: bool
+    site_id: int | None
+    external_key: str | None
+    canonical_url: str | None
+
+
+ARTICLE_SECONDS = 2.0
+_REFS_MAX = 2000
+_generation = 0  # bumped whenever this process changes an article
+
+
+def article_for_post(slug: str) -> ArticleRef | None:
+    if slug == ARCHIVE_SLUG:
+        return None
+    now = time.monotonic()
+    refs = current_app.extensions.setdefault("moderation.article_refs", {})  # per database
+    cached = refs.get(slug)
+    if cached is not None and cached[0] > now and cached[1] == _generation:
+        return cached[2]
+    generation = _generation
+    row = db.session.connection().execute(_ARTICLE_REF, {"slug": slug}).first()
+    if row is None:
+        return None
+    if len(refs) >= _REFS_MAX:
+        refs.clear()
+    ref = ArticleRef(*row)
+    refs[slug] = (now + ARTICLE_SECONDS, generation, ref)
+    return ref
+
+
+def forget_articles(*_args) -> None:
+    """An article changed in this process: read them all afresh."""
+    global _generation
+    _generation += 1
+
+
+def ensure_open(article: Article | ArticleRef) -> None:
     if not article.comments_open:
         raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
 
@@ -56,10 +105,12 @@ class Posted:
 
 
 def submit_comment(
-    article: Article, *, author_name: str, author_email: str | None, body: str, ip_hash: str | None,
-    reader_id: str | None = None,
+    article: Article | ArticleRef, *, author_name: str, author_email: str | None, body: str,
+    ip_hash: str | None, reader_id: str | None = None,
 ) -> Posted:
-    """`reader_id`: a reader signed in through the site's CMS (services/sso)."""
+    """`reader_id`: a reader signed in through the site's CMS (services/sso). CommentsClosed
+    when the article is closed, also when it closed a moment ago in another process: the
+    insert stores the comment only while the article's row says it is open."""
     ensure_open(article)
     digest = post_digest(article, author_name.strip(), body.strip(), ip_hash, reader_id)
     # Without an address two readers could share a digest: no replay check then.
@@ -81,7 +132,11 @@ def submit_comment(
     }
     # One Core INSERT on the session's connection and transaction, without the unit of work's
     # bookkeeping (a fifth of a post's web CPU).
-    comment_id = db.session.connection().execute(_INSERT, values).scalar_one()
+    comment_id = db.session.connection().execute(
+        _INSERT_WHILE_OPEN, {**values, "open_article_id": article.id}).scalar_one_or_none()
+    if comment_id is None:
+        forget_articles()
+        raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
     if webhooks.wants("comment.created"):  # cached per process: no statement when nobody listens
         posted = Comment(id=comment_id, **values)  # transient: never added to the session
         events.emit("comment.created", events.comment_data(posted, article))
@@ -107,7 +162,17 @@ def _recent_duplicate(digest: str):
 
 
 # Statements run on every comment post, built once.
-_INSERT = db.insert(Comment.__table__).returning(Comment.__table__.c.id)  # Core: no ORM layer
+_COLUMNS = ("post_digest", "article_id", "author_key", "author_name", "author_email", "body",
+            "ip_hash", "public_token", "state", "created_at", "reader_id")
+_INSERT_WHILE_OPEN = db.insert(Comment.__table__).from_select(
+    _COLUMNS,
+    db.select(*[db.bindparam(name, type_=Comment.__table__.c[name].type) for name in _COLUMNS])
+    .where(Article.id == db.bindparam("open_article_id"), Article.comments_open.is_(True)),
+).returning(Comment.__table__.c.id)  # Core, on the session's connection: no ORM layer
+_ARTICLE_REF = db.select(
+    Article.id, Article.slug, Article.headline, Article.comments_open, Article.site_id,
+    Article.external_key, Article.canonical_url,
+).where(Article.slug == db.bindparam("slug"))
 _RECENT_DUPLICATE = (
     db.select(Comment.id, Comment.public_token)
     .where(Comment.post_digest == db.bindparam("digest"),
@@ -224,6 +289,8 @@ def article_by_slug(slug: str) -> Article | None:
 
 
 _ARTICLE_BY_SLUG = db.select(Article).where(Article.slug == db.bindparam("slug"))
+db.event.listen(Article, "after_update", forget_articles)
+db.event.listen(Article, "after_delete", forget_articles)
 
 
 def list_articles() -> list[Article]:

@@ -305,18 +305,21 @@ def test_without_an_address_two_readers_with_the_same_words_are_two_comments(app
 
 
 @pytest.mark.parametrize("subscribed", [False, True], ids=["no webhook", "webhook"])
-def test_a_post_costs_five_statements_whatever_the_history(app, client, article, subscribed):
-    """The rate-limit hit, the article, the sanctions, the replay check and the insert: no
-    reload, no per-request lookups beyond those, on both databases (the limiter has its own
-    engine, so every engine is listened to). Webhooks add nothing unless an endpoint listens
-    for comment.created (the process knows from its cached list of subscribed kinds); then
-    one more: the outbox event, in the same transaction."""
+def test_a_post_costs_four_statements_whatever_the_history(app, client, article, subscribed,
+                                                           monkeypatch):
+    """The rate-limit hit, the sanctions, the replay check and the insert (which stores the
+    comment only while the article is open): no reload, no per-request lookups beyond those,
+    on both databases (every engine is listened to). The article itself was read by the
+    first post and is kept for ARTICLE_SECONDS. Webhooks add nothing unless an endpoint
+    listens for comment.created (the process knows from its cached list of subscribed
+    kinds); then one more: the outbox event, in the same transaction."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from moderation.services import webhooks
+    from moderation.services import submit, webhooks
 
     app.config["MODERATION_WEBHOOKS_KINDS_SECONDS"] = 3600  # no refresh between the two posts
+    monkeypatch.setattr(submit, "ARTICLE_SECONDS", 3600.0)  # nor of the article
     if subscribed:
         with app.app_context():
             webhooks.create(None, url="https://93.184.216.34/hooks", description=None,
@@ -336,7 +339,7 @@ def test_a_post_costs_five_statements_whatever_the_history(app, client, article,
     finally:
         event.remove(Engine, "before_cursor_execute", record)
     assert response.status_code == 303
-    expected = ["INSERT", "INSERT", "SELECT", "SELECT", "SELECT"] + (["INSERT"] if subscribed
+    expected = ["INSERT", "INSERT", "SELECT", "SELECT"] + (["INSERT"] if subscribed
                                                                      else [])
     assert sorted(statement.split()[0] for statement in statements) == sorted(expected), \
         statements
@@ -386,3 +389,39 @@ def test_a_held_reader_is_told_how_long_review_usually_takes(app, client, articl
     assert "held for review" in page and "usually within 40 minutes" in page
     assert "usually within 40 minutes" in client.get(f"/articles/{article}").get_data(
         as_text=True)
+
+
+def test_an_article_closed_elsewhere_refuses_the_next_post_at_once(app, client, article,
+                                                                  monkeypatch):
+    """The post path keeps what it read of the article for a moment; another process that
+    closes the article (here: a bulk update this process's cache never hears of) still
+    stops the very next post, because the insert stores a comment only into an open one."""
+    from moderation.models import Article
+    from moderation.services import submit
+
+    monkeypatch.setattr(submit, "ARTICLE_SECONDS", 3600.0)
+    assert post(client, article, body="First.").status_code == 303
+    with app.app_context():
+        db.session.execute(db.update(Article).values(comments_open=False))
+        db.session.commit()
+    refused = post(client, article, body="Second.")
+    assert refused.status_code == 403
+    assert "Comments on “Council approves a flood barrier” are closed." in refused.get_data(
+        as_text=True)
+    assert [comment.body for comment in comments(app)][-1] == "First."
+
+
+def test_an_article_changed_in_this_process_is_read_afresh(app, client, article, monkeypatch):
+    from moderation.models import Article
+    from moderation.services import submit
+
+    monkeypatch.setattr(submit, "ARTICLE_SECONDS", 3600.0)
+    assert post(client, article, body="First.").status_code == 303
+    with app.app_context():
+        story = db.session.execute(db.select(Article)).scalar_one()
+        story.comments_open = False  # through the ORM, as the admin pages and the API do
+        story.headline = "Barrier vote postponed"
+        db.session.commit()
+    refused = post(client, article, body="Second.")
+    assert refused.status_code == 403
+    assert "Barrier vote postponed" in refused.get_data(as_text=True)
