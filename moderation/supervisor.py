@@ -28,10 +28,13 @@ STEADY_SECONDS = 60.0  # a worker that ran this long before dying is restarted a
 
 
 def web_command(host: str, port: int, processes: int, threads: int) -> list[str]:
+    # Each gunicorn worker touches a heartbeat file on every loop: in memory, not on disk
+    # (gunicorn's own advice where /tmp may be a disk or an overlay).
+    heartbeat = ["--worker-tmp-dir", "/dev/shm"] if os.path.isdir("/dev/shm") else []
     return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
             "--workers", str(processes), "--threads", str(threads),
             "--worker-class", "gthread", "--graceful-timeout", "10",
-            "--keep-alive", "5", "--log-level", "warning", "wsgi:app"]
+            "--keep-alive", "5", "--log-level", "warning", *heartbeat, "wsgi:app"]
 
 
 def worker_command() -> list[str]:
