@@ -16,6 +16,7 @@ from bench import (
     load,
     offline_scoring,
     pipeline_speed,
+    post_profile,
     queue_speed,
     replay_speed,
 )
@@ -67,6 +68,8 @@ def main() -> None:
         print("pipeline (form posts, then 1 and 2 workers draining, SQLite and PostgreSQL) ...",
               flush=True)
         report["pipeline"] = pipeline_speed.run(Path(workdir))
+        print("a comment post's web CPU in process (SQLite and PostgreSQL) ...", flush=True)
+        report["post_cpu_in_process"] = post_profile.measure()
         print("open-loop load on make run's server (50-400 posts/s, SQLite and PostgreSQL) ...",
               flush=True)
         report["load"] = load.run(Path(workdir))

@@ -20,7 +20,7 @@ from limits import parse_many
 from moderation import post_limits, security
 from moderation.embed.forms import CARRIED, EmbedCommentForm
 from moderation.extensions import csrf, db, limiter
-from moderation.services import embed, embed_tokens, sanctions, sso, submit
+from moderation.services import embed, embed_tokens, sso, submit
 from moderation.services.sites import normal_origin
 
 bp = Blueprint("embed", __name__)
@@ -166,16 +166,13 @@ def _store(site, article, form, reader):
     email = reader.email if reader else form.author_email.data
     ip_hash = submit.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"])
     reader_id = reader.reader_id if reader else None
-    refused = sanctions.refusal_for(name, email, ip_hash, reader_id)
-    if refused:
-        abort(403, refused)
     limit = post_limits.count_or_refuse()  # in the transaction that stores the comment
     try:
         posted = submit.submit_comment(article, author_name=name, author_email=email,
                                        body=form.body.data, ip_hash=ip_hash,
                                        reader_id=reader_id)
-    except submit.CommentsClosed as closed:  # closed a moment ago, in another process
-        abort(403, str(closed))
+    except (submit.Refused, submit.CommentsClosed) as refused:  # banned; closed meanwhile
+        abort(403, str(refused))  # nothing is stored
     db.session.commit()
     return post_limits.with_headers(
         redirect(url_for("embed.comments", **_carried(request.form),

@@ -17,7 +17,7 @@ from flask_limiter import RateLimitExceeded
 from moderation import errors, post_limits
 from moderation.extensions import db, limiter
 from moderation.public.forms import CommentForm, ReportForm
-from moderation.services import reports, review_time, sanctions, submit
+from moderation.services import reports, review_time, submit
 
 bp = Blueprint("public", __name__)
 
@@ -84,16 +84,13 @@ def post_comment(slug):
     if not form.validate_on_submit():
         return _invalid(found, form)
     ip_hash = submit.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"])
-    refused = sanctions.refusal_for(form.author_name.data, form.author_email.data, ip_hash)
-    if refused:
-        abort(403, refused)  # banned or suspended: nothing is stored
     limit = post_limits.count_or_refuse()  # in the transaction that stores the comment
     try:
         posted = submit.submit_comment(found, author_name=form.author_name.data,
                                        author_email=form.author_email.data,
                                        body=form.body.data, ip_hash=ip_hash)
-    except submit.CommentsClosed as closed:  # closed a moment ago, in another process
-        abort(403, str(closed))
+    except (submit.Refused, submit.CommentsClosed) as refused:  # banned; closed meanwhile
+        abort(403, str(refused))  # nothing is stored
     db.session.commit()
     status_url = url_for("public.comment_status", token=posted.public_token)
     if errors.wants_json():

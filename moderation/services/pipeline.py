@@ -167,13 +167,15 @@ def apply_scores(
     `bandable` state, move them to their band under the active policy. Only comments whose
     claim is still `token`'s are touched.
 
-    Set-based: a handful of statements per batch whatever its size. The first releases our
-    claims and returns exactly the rows that were still ours (atomic: a worker that took an
-    expired lease meanwhile keeps its comments); each state move is a compare-and-swap
-    (`UPDATE … WHERE state = :seen RETURNING id` per (from, to) pair) that writes each
-    comment's risk and band too, so a moderator's decision made meanwhile is kept, never
-    overwritten; comments no swap wrote (decided before or meanwhile) get theirs in one more
-    UPDATE; the audit rows go in one insert."""
+    Set-based: a handful of statements per batch whatever its size. Everything is read and
+    banded before the first write, so the writes follow one another closely (on SQLite the
+    first write takes the database's one write lock, which readers' posts then wait for).
+    The first write releases our claims and returns exactly the rows that were still ours
+    (atomic: a worker that took an expired lease meanwhile keeps its comments); each state
+    move is a compare-and-swap (`UPDATE … WHERE state = :seen RETURNING id` per (from, to)
+    pair) that writes each comment's risk and band too, so a moderator's decision made since
+    the read is kept, never overwritten; comments no swap wrote (decided before or
+    meanwhile) get theirs in one more UPDATE; the audit rows go in one insert."""
     now = now or utcnow()
     outcome = BatchOutcome()
     if not results:
@@ -181,37 +183,28 @@ def apply_scores(
     policy = policies.active_policy()
     table = Comment.__table__
     rows = {row.id: row for row in db.session.execute(
+        db.select(table.c.id, table.c.state, table.c.body, table.c.article_id,
+                  table.c.author_key, table.c.author_email, table.c.ip_hash)
+        .where(table.c.id.in_(list(results)), table.c.claim_token == token)).all()}
+    banded, moves = _plan(rows, results, policy, bandable, reason) if rows else ({}, {})
+    ours = set(db.session.execute(  # the first write
         db.update(table)
-        .where(table.c.id.in_(list(results)), table.c.claim_token == token)
+        .where(table.c.id.in_(list(rows)), table.c.claim_token == token)
         .values(claim_token=None, claim_expires_at=None, scored_at=now,
                 scorer_name=identity.name, scorer_version=identity.version, score_error=None,
                 next_score_at=None, policy_id=policy.id)
-        .returning(table.c.id, table.c.state, table.c.body, table.c.article_id,
-                   table.c.author_key, table.c.author_email, table.c.ip_hash)).all()}
-    outcome.lost = len(results) - len(rows)
-    if not rows:
+        .returning(table.c.id)).scalars()) if rows else set()
+    outcome.lost = len(results) - len(ours)
+    if not ours:
         return outcome
-    waits = must_wait_ids(list(rows.values()))
-    word_lists = words.matcher()
-    banded, moves = {}, {}
-    for comment_id, row in rows.items():
-        labels = results[comment_id].labels
-        band, note = words.adjust_band(policies.band(labels, policy), row.body or "",
-                                       using=word_lists)
-        banded[comment_id] = (policies.risk(labels, policy), band)
-        state = CommentState(row.state) if not isinstance(row.state, CommentState) \
-            else row.state
-        if state not in bandable:
-            outcome.kept += 1
-            continue
-        target = policies.state_for(band, policy, premoderate=comment_id in waits)
-        moves.setdefault((state, target), []).append((comment_id, f"{reason}:{band.value}",
-                                                      note))
-    _store_scores({cid: results[cid] for cid in rows}, identity, now, site_model_id)
-    decisions, unwritten = [], set(rows)  # rows whose risk and band are not written yet
+    outcome.kept += sum(1 for cid in ours if _state(rows[cid]) not in bandable)
+    _store_scores({cid: results[cid] for cid in ours}, identity, now, site_model_id)
+    decisions, unwritten = [], set(ours)  # rows whose risk and band are not written yet
     moved: dict[int, CommentState] = {}
     for (seen, target), items in moves.items():
-        notes = {cid: (why, note) for cid, why, note in items}
+        notes = {cid: (why, note) for cid, why, note in items if cid in ours}
+        if not notes:
+            continue
         # Staying put is checked too: a moderator may have decided it since we read it.
         # Risk and band go in the same write: one new row version per comment, not two.
         held = set(db.session.execute(
@@ -237,6 +230,30 @@ def apply_scores(
     db.session.expire_all()  # the ORM's copies of these comments are out of date now
     webhooks.emit_moves(moved, now)  # one insert for the batch's events, if anyone listens
     return outcome
+
+
+def _state(row) -> CommentState:
+    return row.state if isinstance(row.state, CommentState) else CommentState(row.state)
+
+
+def _plan(rows: dict, results: dict[int, ScoredText], policy, bandable, reason: str):
+    """Each comment's (risk, band), and the moves of the bandable ones grouped by (from, to)
+    state: all reads (held authors, pre-moderated articles, word lists), no writes."""
+    waits = must_wait_ids(list(rows.values()))
+    word_lists = words.matcher()
+    banded, moves = {}, {}
+    for comment_id, row in rows.items():
+        labels = results[comment_id].labels
+        band, note = words.adjust_band(policies.band(labels, policy), row.body or "",
+                                       using=word_lists)
+        banded[comment_id] = (policies.risk(labels, policy), band)
+        state = _state(row)
+        if state not in bandable:
+            continue
+        target = policies.state_for(band, policy, premoderate=comment_id in waits)
+        moves.setdefault((state, target), []).append((comment_id, f"{reason}:{band.value}",
+                                                      note))
+    return banded, moves
 
 
 def _risk_and_band(table, banded: dict[int, tuple[float, Band]], ids) -> dict:

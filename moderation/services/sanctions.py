@@ -159,6 +159,26 @@ def refusal_for(name: str, email: str | None, ip_hash: str | None,
     return _refusal_text(strongest_row.kind, strongest_row.expires_at)
 
 
+def refusing_exists():
+    """An EXISTS clause, true while an active ban or suspension matches the bound
+    `refuse_name_key`, `refuse_email_hash` or `refuse_ip_hash` at `refuse_now`: a statement
+    that stores a post can carry the check itself (services/submit) and so cost no query of
+    its own. refusal_for says why, on the rare post it refused."""
+    return db.exists().where(
+        _active(db.bindparam("refuse_now", type_=Sanction.expires_at.type)),
+        Sanction.kind != "hold",
+        db.or_(Sanction.name_key == db.bindparam("refuse_name_key", type_=db.String),
+               Sanction.email_hash == db.bindparam("refuse_email_hash", type_=db.String),
+               Sanction.ip_hash == db.bindparam("refuse_ip_hash", type_=db.String)))
+
+
+def refusing_parameters(name_key: str | None, email: str | None, ip_hash: str | None) -> dict:
+    """The values refusing_exists() binds, for an author key (authors.author_key), an email
+    and a hashed address."""
+    return {"refuse_now": utcnow(), "refuse_name_key": name_key,
+            "refuse_email_hash": email_hash(email), "refuse_ip_hash": ip_hash}
+
+
 _REFUSING = db.select(Sanction.id, Sanction.kind, Sanction.expires_at).where(
     _active(db.bindparam("now")), Sanction.kind != "hold",
     db.or_(Sanction.name_key == db.bindparam("name_key"),

@@ -159,6 +159,42 @@ def test_a_moderator_decision_during_scoring_is_not_overwritten(ctx):
     assert [d.to_state for d in decisions_for(comment.id)] == [CommentState.APPROVED]
 
 
+def test_a_decision_between_the_workers_read_and_its_writes_is_not_overwritten(app,
+                                                                              monkeypatch):
+    """The worker reads and bands before its first write (a short write lock on SQLite): a
+    moderator who decides in that gap, from another connection, still wins the swap."""
+    from sqlalchemy import create_engine, text
+
+    with app.app_context():
+        article = make_article()
+        comment_id = make_comment(article, "borderline [toxicity=0.99]").id
+        db.session.commit()
+        token, _ = pipeline.claim_batch(10, lease_seconds=60)
+        db.session.commit()
+        url = db.engine.url
+    planned = pipeline._plan
+
+    def plan_then_a_moderator_decides(*args, **kwargs):
+        banding = planned(*args, **kwargs)
+        other = create_engine(url)
+        with other.begin() as connection:  # a moderator's request, committed in the gap
+            connection.execute(text("UPDATE comments SET state = 'approved' WHERE id = :id"),
+                               {"id": comment_id})
+        other.dispose()
+        return banding
+
+    monkeypatch.setattr(pipeline, "_plan", plan_then_a_moderator_decides)
+    with app.app_context():
+        outcome = pipeline.apply_scores(token, {comment_id: ScoredText({"toxicity": 0.99})},
+                                        IDENTITY)
+        db.session.commit()
+        assert (outcome.banded, outcome.kept, outcome.moved) == (0, 1, 0)
+        final = reload(comment_id)
+        assert final.state is CommentState.APPROVED
+        assert final.risk == pytest.approx(0.99)
+        assert decisions_for(comment_id) == []  # the worker recorded no move of its own
+
+
 def test_waiting_counts(ctx):
     article = make_article()
     make_comment(article, "a")
