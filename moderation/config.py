@@ -114,7 +114,9 @@ DEFAULTS = {
 }
 
 
-PASSTHROUGH = ("RATELIMIT_STORAGE_URI", "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
+PASSTHROUGH = ("RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE",
+               "REMEMBER_COOKIE_SECURE")
+_BOOLEANS = ("RATELIMIT_ENABLED", "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
 
 
 def _parse(value: str):
@@ -138,7 +140,7 @@ def from_environment(environ=os.environ) -> dict:
     # Settings of the extensions themselves, under their own names.
     for key in PASSTHROUGH:
         if environ.get(key):
-            overrides[key] = _parse(environ[key]) if key.endswith("SECURE") else environ[key]
+            overrides[key] = _parse(environ[key]) if key in _BOOLEANS else environ[key]
     if environ.get("DATABASE_URL"):
         overrides["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
     if environ.get("SECRET_KEY"):

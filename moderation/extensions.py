@@ -89,8 +89,9 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             ping(dbapi_connection)
         except Exception as error:
-            # The pool drops this connection and checks out (or opens) another.
-            raise exc.DisconnectionError(f"the pooled connection is gone: {error}") from error
+            # The server restarted or the link dropped: every pooled connection is as stale,
+            # so the pool drops them all and this checkout opens a fresh one.
+            raise exc.InvalidatePoolError(f"the pooled connection is gone: {error}") from error
 
 
 def ping(dbapi_connection) -> None:

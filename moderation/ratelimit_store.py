@@ -93,15 +93,18 @@ def hit_many(connection: sa.Connection, windows: dict[str, int]) -> dict[str, tu
     Rows are written in key order, so two posts counting the same windows at once queue
     behind one another and never deadlock."""
     now = time.time()
+    if random.random() < SWEEP_CHANCE:
+        # Its own short transaction on another connection, before the caller's first write:
+        # inside the post's transaction it would lengthen SQLite's write lock, and on
+        # PostgreSQL wait on (or deadlock with) another post's row.
+        with connection.engine.begin() as sweeping:
+            sweeping.execute(sa.delete(table).where(table.c.expires_at < now - 3600))
     keys = sorted(windows)
     parameters: dict[str, object] = {"now": now}
     for n, key in enumerate(keys):
         parameters.update({f"key_{n}": key, f"expires_{n}": now + windows[key]})
     rows = connection.execute(_upsert_many(len(keys)), parameters)
-    counted = {key: (int(count), float(expires_at)) for key, count, expires_at in rows}
-    if random.random() < SWEEP_CHANCE:
-        connection.execute(sa.delete(table).where(table.c.expires_at < now - 3600))
-    return counted
+    return {key: (int(count), float(expires_at)) for key, count, expires_at in rows}
 
 
 class DatabaseStorage(Storage):

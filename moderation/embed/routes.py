@@ -171,8 +171,10 @@ def _store(site, article, form, reader):
         posted = submit.submit_comment(article, author_name=name, author_email=email,
                                        body=form.body.data, ip_hash=ip_hash,
                                        reader_id=reader_id)
+    except submit.ArticleGone as gone:
+        post_limits.refuse(404, str(gone))
     except (submit.Refused, submit.CommentsClosed) as refused:  # banned; closed meanwhile
-        abort(403, str(refused))  # nothing is stored
+        post_limits.refuse(403, str(refused))  # nothing is stored
     db.session.commit()
     return post_limits.with_headers(
         redirect(url_for("embed.comments", **_carried(request.form),

@@ -89,8 +89,10 @@ def post_comment(slug):
         posted = submit.submit_comment(found, author_name=form.author_name.data,
                                        author_email=form.author_email.data,
                                        body=form.body.data, ip_hash=ip_hash)
+    except submit.ArticleGone as gone:
+        post_limits.refuse(404, str(gone))
     except (submit.Refused, submit.CommentsClosed) as refused:  # banned; closed meanwhile
-        abort(403, str(refused))  # nothing is stored
+        post_limits.refuse(403, str(refused))  # nothing is stored
     db.session.commit()
     status_url = url_for("public.comment_status", token=posted.public_token)
     if errors.wants_json():

@@ -67,12 +67,17 @@ def count_post(address: str | None) -> Verdict | None:
         return _closest([
             Verdict(count <= item.amount, item.amount, max(0, item.amount - count), reset_at)
             for key, item in keys.items() for count, reset_at in [counted[key]]])
+    # As Flask-Limiter does: the shortest window first, and none counted after one refuses
+    # (a reader retrying on 429 must not use up the day); its key prefix kept.
     strategy = limiter.limiter
+    names = [config.get("RATELIMIT_KEY_PREFIX") or "", SCOPE, identity]
     verdicts = []
-    for item in items:
-        allowed = strategy.hit(item, SCOPE, identity)
-        reset_at, remaining = strategy.get_window_stats(item, SCOPE, identity)
+    for item in sorted(items, key=lambda item: item.get_expiry()):
+        allowed = strategy.hit(item, *names)
+        reset_at, remaining = strategy.get_window_stats(item, *names)
         verdicts.append(Verdict(allowed, item.amount, remaining, reset_at))
+        if not allowed:
+            break
     return _closest(verdicts)
 
 

@@ -140,7 +140,7 @@ _STRONGEST = db.select(Sanction).where(
 
 
 def refusal_for(name: str, email: str | None, ip_hash: str | None,
-                reader_id: str | None = None) -> str | None:
+                reader_id: str | None = None, *, now: datetime | None = None) -> str | None:
     """What someone about to post is told if they are banned or suspended; None otherwise.
     Asked before every comment is stored, so it reads plain rows of the refusing kinds on the
     session's connection, without building ORM objects."""
@@ -152,7 +152,8 @@ def refusal_for(name: str, email: str | None, ip_hash: str | None,
     if not (name_key or hashed or ip_hash):
         return None
     found = db.session.connection().execute(_REFUSING, {
-        "now": utcnow(), "name_key": name_key, "email_hash": hashed, "ip_hash": ip_hash}).all()
+        "now": now or utcnow(), "name_key": name_key, "email_hash": hashed,
+        "ip_hash": ip_hash}).all()
     if not found:
         return None
     strongest_row = max(found, key=lambda row: (STRENGTH[row.kind], row.id))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import Session, object_session
 
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentState, Site, utcnow
@@ -23,6 +24,10 @@ REPLAY_WINDOW = timedelta(minutes=10)
 
 class CommentsClosed(Exception):
     """The article does not take comments."""
+
+
+class ArticleGone(CommentsClosed):
+    """The article was deleted while the post was on its way."""
 
 
 class Refused(Exception):
@@ -80,6 +85,20 @@ def forget_articles(*_args) -> None:
     """An article changed in this process: read them all afresh."""
     global _generation
     _generation += 1
+
+
+def _article_changed(_mapper, _connection, target) -> None:
+    """At flush, and again when that session commits: a thread that read the old row in
+    between must not keep it."""
+    forget_articles()
+    session = object_session(target)
+    if session is not None:
+        session.info["moderation.articles_changed"] = True
+
+
+def _forget_after_commit(session) -> None:
+    if session.info.pop("moderation.articles_changed", False):
+        forget_articles()
 
 
 def ensure_open(article: Article | ArticleRef) -> None:
@@ -143,23 +162,30 @@ def submit_comment(
     comment_id = db.session.connection().execute(
         statement, {**values, **checks}).scalar_one_or_none()
     if comment_id is None:
-        return _not_stored(article, values, author_email, reader_id)
+        return _not_stored(article, values, checks, author_email, reader_id)
     if webhooks.wants("comment.created"):  # cached per process: no statement when nobody listens
         posted = Comment(id=comment_id, **values)  # transient: never added to the session
         events.emit("comment.created", events.comment_data(posted, article))
     return Posted(comment_id, values["public_token"])
 
 
-def _not_stored(article, values: dict, author_email: str | None, reader_id: str | None):
-    """Why the insert stored nothing, in the order a reader should hear it."""
+def _not_stored(article, values: dict, checks: dict, author_email: str | None,
+                reader_id: str | None):
+    """Why the insert stored nothing, asked with the insert's own clock, in the order a
+    reader should hear it."""
     refused = sanctions.refusal_for(values["author_name"], author_email, values["ip_hash"],
-                                    reader_id)
+                                    reader_id, now=checks["refuse_now"])
     if refused:
         raise Refused(refused)
-    replayed = _recent_duplicate(values["post_digest"]) if values["ip_hash"] else None
-    if replayed is not None:
-        return Posted(replayed.id, replayed.public_token)
+    if values["ip_hash"]:
+        replayed = _recent_duplicate(values["post_digest"], since=checks["replay_since"])
+        if replayed is not None:
+            return Posted(replayed.id, replayed.public_token)
     forget_articles()
+    still_open = db.session.connection().execute(
+        db.select(Article.comments_open).where(Article.id == article.id)).scalar_one_or_none()
+    if still_open is None:
+        raise ArticleGone("This article is no longer here; nothing was saved.")
     raise CommentsClosed(f"Comments on “{article.headline}” are closed.")
 
 
@@ -173,12 +199,13 @@ def post_digest(article: Article, author_name: str, body: str, ip_hash: str | No
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
-def _recent_duplicate(digest: str):
+def _recent_duplicate(digest: str, since=None):
     """One indexed lookup (post_digest, created_at), however many comments the address or
     the site has: a retried post returns the comment it already made, never a second one.
     A plain row (id, public_token) on the session's connection: no ORM object per post."""
     return db.session.connection().execute(
-        _RECENT_DUPLICATE, {"digest": digest, "since": utcnow() - REPLAY_WINDOW}).first()
+        _RECENT_DUPLICATE, {"digest": digest, "since": since or utcnow() - REPLAY_WINDOW}
+    ).first()
 
 
 # Statements run on every comment post, built once.
@@ -323,8 +350,9 @@ def article_by_slug(slug: str) -> Article | None:
 
 
 _ARTICLE_BY_SLUG = db.select(Article).where(Article.slug == db.bindparam("slug"))
-db.event.listen(Article, "after_update", forget_articles)
-db.event.listen(Article, "after_delete", forget_articles)
+db.event.listen(Article, "after_update", _article_changed)
+db.event.listen(Article, "after_delete", _article_changed)
+db.event.listen(Session, "after_commit", _forget_after_commit)
 
 
 def list_articles() -> list[Article]:

@@ -142,3 +142,55 @@ def test_a_remembered_user_who_must_change_their_password_is_still_sent_to_do_it
     answer = browser.get("/")
     assert answer.status_code == 302
     assert answer.headers["Location"].endswith("/account/password")
+
+
+@pytest.mark.parametrize("app_config", [{"MODERATION_POST_LIMIT": "2 per minute;100 per day",
+                                         "RATELIMIT_STORAGE_URI": "memory://"}])
+def test_another_store_stops_counting_at_the_first_window_that_refuses(app, client, story):
+    """A reader retrying on 429 must not use up the day: as Flask-Limiter does, the minute
+    refuses and the day is not counted for it."""
+    from limits import parse
+
+    from moderation.extensions import limiter
+    from moderation.services import rate_limits
+
+    assert [post(client, n).status_code for n in range(5)] == [303, 303, 429, 429, 429]
+    _reset, remaining = limiter.limiter.get_window_stats(
+        parse("100 per day"), "", rate_limits.SCOPE, "127.0.0.1")
+    assert remaining == 98
+
+
+@pytest.mark.parametrize("app_config", [{"MODERATION_POST_LIMIT": "2 per minute"}])
+def test_a_banned_authors_refused_posts_still_use_up_the_limit(app, client, story, moderator):
+    from moderation.models import Sanction, User
+    from moderation.services import sanctions
+
+    assert post(client, 0).status_code == 303
+    with app.app_context():
+        first = db.session.execute(db.select(Comment)).scalar_one()
+        sanctions.create(first, db.session.get(User, moderator), "ban", ["address"])
+        db.session.commit()
+        assert db.session.execute(db.select(db.func.count()).select_from(Sanction)
+                                  ).scalar_one() == 1
+    refused = post(client, 1)
+    assert refused.status_code == 403
+    assert "no longer comment" in refused.get_data(as_text=True)
+    assert post(client, 2).status_code == 429  # the refused attempt was counted
+    assert stored(app) == 1
+
+
+@pytest.mark.parametrize("app_config", [{"MODERATION_POST_LIMIT": "1 per minute",
+                                         "RATELIMIT_HEADERS_ENABLED": False}])
+def test_headers_switched_off_leave_only_retry_after(app, client, story):
+    answers = [post(client, n) for n in range(2)]
+    assert [answer.status_code for answer in answers] == [303, 429]
+    assert not any(name.startswith("X-RateLimit") for answer in answers
+                   for name in answer.headers.keys())
+    assert int(answers[1].headers["Retry-After"]) >= 1
+
+
+def test_rate_limits_can_be_switched_off_from_the_environment():
+    from moderation.config import from_environment
+
+    assert from_environment({"RATELIMIT_ENABLED": "false"})["RATELIMIT_ENABLED"] is False
+    assert from_environment({"RATELIMIT_ENABLED": "true"})["RATELIMIT_ENABLED"] is True

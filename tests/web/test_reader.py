@@ -265,12 +265,23 @@ def test_the_replay_check_is_one_indexed_lookup_not_a_scan_of_the_address(app, c
         story = db.session.execute(db.select(Article).where(Article.slug == article)
                                    ).scalar_one()
         digest = submit.post_digest(story, "Jo", "hello", "same-address")
-        query = (db.select(Comment).where(Comment.post_digest == digest,
-                                          Comment.created_at >= utcnow()).limit(1))
-        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
-        plan = " ".join(str(row[-1]) for row in db.session.execute(
-            db.text(f"EXPLAIN QUERY PLAN {compiled}")))
-    assert "ix_comments_post_digest_created" in plan and "SCAN" not in plan, plan
+        # The statement every post runs: its replay check (NOT EXISTS) must use the index.
+        values = {"post_digest": digest, "article_id": story.id, "author_key": "k",
+                  "author_name": "Jo", "author_email": None, "body": "hello",
+                  "ip_hash": "same-address", "public_token": "t",
+                  "state": CommentState.PENDING, "created_at": utcnow(), "reader_id": None,
+                  "open_article_id": story.id, "replay_digest": digest,
+                  "replay_since": utcnow(), "refuse_now": utcnow(), "refuse_name_key": "k",
+                  "refuse_email_hash": None, "refuse_ip_hash": "same-address"}
+        compiled = submit._INSERT_CHECKED.compile(db.engine)
+        parameters = compiled.construct_params(values)
+        ordered = [parameters[name] for name in compiled.positiontup]
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        plan = " | ".join(str(row[-1]) for row in cursor.execute(
+            f"EXPLAIN QUERY PLAN {compiled.string}",
+            [value.value if hasattr(value, "value") else value for value in ordered]))
+    assert "SEARCH comments USING INDEX ix_comments_post_digest_created" in plan, plan
+    assert "SCAN comments" not in plan, plan
 
 
 def test_a_post_repeated_after_the_replay_window_is_a_new_comment(app, client, article):
@@ -425,3 +436,41 @@ def test_an_article_changed_in_this_process_is_read_afresh(app, client, article,
     refused = post(client, article, body="Second.")
     assert refused.status_code == 403
     assert "Barrier vote postponed" in refused.get_data(as_text=True)
+
+
+def test_a_post_to_an_article_deleted_meanwhile_is_a_404_and_stores_nothing(app, client,
+                                                                           monkeypatch):
+    from moderation.models import Article
+    from moderation.services import submit
+
+    monkeypatch.setattr(submit, "ARTICLE_SECONDS", 3600.0)
+    with app.app_context():
+        make_article(slug="brief", headline="A brief")
+        db.session.commit()
+    assert client.get("/articles/brief").status_code == 200
+    assert post(client, "brief", body="").status_code == 400  # the post path has read it
+    with app.app_context():  # another process deletes it (no event reaches this one)
+        db.session.execute(db.delete(Article).where(Article.slug == "brief"))
+        db.session.commit()
+    gone = post(client, "brief", body="Too late.")
+    assert gone.status_code == 404
+    assert "no longer here" in gone.get_data(as_text=True)
+    assert "Too late." not in [comment.body for comment in comments(app)]
+
+
+def test_an_article_change_is_forgotten_at_flush_and_again_at_commit(app):
+    from moderation.models import Article
+    from moderation.services import submit
+
+    with app.app_context():
+        make_article(slug="brief", headline="A brief")
+        db.session.commit()
+        story = db.session.execute(db.select(Article)).scalar_one()
+        before = submit._generation
+        story.headline = "A longer brief"
+        db.session.flush()
+        assert submit._generation == before + 1
+        db.session.commit()
+        assert submit._generation == before + 2
+        db.session.commit()  # nothing changed: nothing forgotten
+        assert submit._generation == before + 2
