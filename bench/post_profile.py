@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import cProfile
 import json
 import os
@@ -27,21 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 200
-
-
-@contextlib.contextmanager
-def _database(kind: str):
-    if kind == "sqlite":
-        yield None
-        return
-    from tests.pg import BENCH_SETTINGS, PostgresServer, admin_execute, find_bin_dir
-
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        raise SystemExit("PostgreSQL is not installed here (make test installs it)")
-    with PostgresServer(bin_dir, BENCH_SETTINGS) as server:
-        admin_execute(server, "CREATE DATABASE bench_profile")
-        yield server.url("bench_profile")
 
 
 def _app(folder: Path, url: str | None):
@@ -99,32 +83,44 @@ def _by_package(stats: pstats.Stats, posts: int) -> list[tuple[str, float]]:
 
 
 def run(kind: str, posts: int, profile: int = 0) -> dict:
-    with tempfile.TemporaryDirectory() as folder, _database(kind) as url:
-        app = _app(Path(folder), url)
-        post = _poster(app)
-        for n in range(WARM_UP):
-            post(n)
-        started = time.process_time()
-        for n in range(WARM_UP, WARM_UP + posts):
-            post(n)
-        result = {"database": kind, "posts": posts,
-                  "cpu_ms_per_post": round((time.process_time() - started) * 1000 / posts, 2)}
-        print(f"{kind}: {result['cpu_ms_per_post']} ms of CPU per post (in process, "
-              f"no HTTP server), over {posts} posts", flush=True)
-        if profile:
-            profiler = cProfile.Profile(time.process_time)
-            profiler.enable()
-            for n in range(10**6, 10**6 + posts):
-                post(n)
-            profiler.disable()
-            stats = pstats.Stats(profiler)
-            print("\nOwn time by package (profiled: cProfile slows pure Python most), "
-                  "ms per post:")
-            for where, ms in _by_package(stats, posts):
-                print(f"  {ms:7.3f}  {where}")
-            print()
-            stats.sort_stats("cumulative").print_stats(profile)
-        return result
+    from bench.load import Unavailable, _database
+
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            with _database(kind, Path(folder)) as (url, _count_url, _pid, _name):
+                return _measure(kind, _app(Path(folder), url), posts, profile)
+        except Unavailable as missing:
+            raise SystemExit(f"{kind} cannot be measured here: {missing}") from missing
+
+
+def _measure(kind: str, app, posts: int, profile: int) -> dict:
+    post = _poster(app)
+    for n in range(WARM_UP):
+        post(n)
+    started = time.process_time()
+    for n in range(WARM_UP, WARM_UP + posts):
+        post(n)
+    result = {"database": kind, "posts": posts,
+              "cpu_ms_per_post": round((time.process_time() - started) * 1000 / posts, 2)}
+    print(f"{kind}: {result['cpu_ms_per_post']} ms of CPU per post (in process, "
+          f"no HTTP server), over {posts} posts", flush=True)
+    if profile:
+        _profile(post, posts, profile)
+    return result
+
+
+def _profile(post, posts: int, lines: int) -> None:
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for n in range(10**6, 10**6 + posts):
+        post(n)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    print("\nOwn time by package (profiled: cProfile slows pure Python most), ms per post:")
+    for where, ms in _by_package(stats, posts):
+        print(f"  {ms:7.3f}  {where}")
+    print()
+    stats.sort_stats("cumulative").print_stats(lines)
 
 
 def main() -> None:
