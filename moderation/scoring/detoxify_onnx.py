@@ -31,7 +31,7 @@ from .detoxify_scorer import DetoxifyScorer, Forward, _Loaded, sha256_of
 log = logging.getLogger(__name__)
 
 # Bump when the export steps change, so caches made by the old steps are replaced.
-RECIPE = 2  # 2: unsigned int8 weights (no saturation on AVX2-only CPUs)
+RECIPE = 3  # 3: signed 7-bit weights (no saturation on AVX2-only CPUs, u8s8 kernels)
 _METADATA_KEY = "moderation.detoxify_export"
 # The ORT transformer optimizer has no separate RoBERTa/ALBERT type: its "bert" fusions cover
 # every encoder Detoxify publishes (BERT, RoBERTa, XLM-RoBERTa, ALBERT).
@@ -448,11 +448,13 @@ def _quantize(source: Path, target: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    # Unsigned weights (u8u8): with signed ones, CPUs without VNNI (AVX2 only, as on many
-    # AMD EPYC hosts) multiply through VPMADDUBSW, which saturates: scores moved by 0.10 on
-    # the agreement test's model, against 0.005 with u8u8 there and on VNNI CPUs alike.
+    # Signed weights in 7 bits (reduce_range): CPUs without VNNI (AVX2 only, as on many AMD
+    # EPYC hosts) multiply u8 by s8 through VPMADDUBSW, whose 16-bit sums saturate with full
+    # 8-bit weights (scores moved by 0.10 on the agreement test's model). Seven bits cannot
+    # saturate, and keep the fast u8s8 kernels: 36% faster than unsigned weights (recipe 2)
+    # on such a host, within the agreement test's 0.02 there and on VNNI CPUs alike.
     # The fused ops have no ONNX type inference: their outputs default to float.
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QUInt8,
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, reduce_range=True,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
