@@ -34,6 +34,14 @@ def count_or_refuse() -> rate_limits.Verdict | None:
     return verdict
 
 
+def count_refused_form() -> rate_limits.Verdict | None:
+    """A form that failed its checks counts too (a flood of bad forms is still a flood), in
+    a transaction of its own: nothing else is stored."""
+    verdict = count_or_refuse()
+    db.session.commit()
+    return verdict
+
+
 def refuse(status: int, message: str):
     """A post refused after it was counted (a banned author; an article closed meanwhile):
     the count is kept (so refused attempts still use up the allowance) before the answer."""

@@ -144,8 +144,7 @@ def post_comment():
     except embed_tokens.FormTokenError as error:
         return _render(site, article, form, reader, status=400, message=str(error))
     if not form.validate():
-        limit = post_limits.count_or_refuse()  # a flood of bad forms is still a flood
-        db.session.commit()
+        limit = post_limits.count_refused_form()
         return post_limits.with_headers(
             make_response(_render(site, article, form, reader, status=400)), limit)
     return _store(site, article, form, reader)

@@ -106,8 +106,7 @@ def post_comment(slug):
 
 
 def _invalid(found, form):
-    limit = post_limits.count_or_refuse()  # a flood of bad forms is still a flood
-    db.session.commit()
+    limit = post_limits.count_refused_form()
     if errors.wants_json():
         response = jsonify({"error": errors.TITLES[400], "fields": form.errors,
                             "message": "Please check the marked fields; nothing was saved."})
