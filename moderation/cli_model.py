@@ -36,8 +36,12 @@ def _base_scorer() -> str:
 
 def _describe(model) -> str:
     ev = model.evidence
-    status = "active" if model.active else ("can be activated" if model.beats_base
-                                            else "refused: not better than the base")
+    from moderation.services import site_models
+
+    refusal = site_models.more_work_for_nothing(model)
+    status = ("active" if model.active else "refused: not better than the base"
+              if not model.beats_base else "refused: more queued, no more precise"
+              if refusal else "can be activated")
     who = model.trained_by.username if model.trained_by else "the worker"
     lines = [
         f"{'*' if model.active else ' '} {model.label}  trained {model.trained_at:%Y-%m-%d %H:%M} "
@@ -53,7 +57,12 @@ def _describe(model) -> str:
         lines.append(
             f"    reject band at policy v{ev['policy_version']} thresholds, {name}: precision "
             f"{_num(report['precision'])}, recall {_num(report['recall'])}, queued "
-            f"{report['queued_share']:.1%}, rejected ones published {report['rejected_published']}")
+            f"{report['queued_share']:.1%}, rejected ones published {report['rejected_published']}"
+            + (f", approved ones held back {report['approved_held_back']:.1%}"
+               if report.get("approved_held_back") is not None else ""))
+    if ev.get("deployed_auc") is not None:
+        lines.append(f"    ROC-AUC of the risk the queue would sort by with it: "
+                     f"{ev['deployed_auc']:.3f}")
     return "\n".join(lines)
 
 
@@ -63,9 +72,10 @@ def _num(value) -> str:
 
 @model_cli.command("train")
 @click.option("--user", "username", help="The admin training it (recorded); default: none.")
-@click.option("--activate/--no-activate", default=True, show_default=True,
-              help="Activate it when it beats the base scorer (and the active site model) on "
-                   "the held-out decisions.")
+@click.option("--activate/--no-activate", default=False, show_default=True,
+              help="Also activate it, when it beats the base scorer (and the active site "
+                   "model) on the held-out decisions and may be activated. By default a new "
+                   "model is only trained: read its evidence, then `flask model activate`.")
 @click.option("--note", default="", help="Why it was trained (shown in the list).")
 def train(username: str | None, activate: bool, note: str) -> None:
     """Fit a site model on the older 80% of the decisions; evaluate it on the newest 20%."""
@@ -80,13 +90,17 @@ def train(username: str | None, activate: bool, note: str) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     click.echo(_describe(model))
-    if activate and site_models.better_than_active(model):
+    refusal = site_models.can_activate(model, base)
+    if activate and site_models.better_than_active(model) and refusal is None:
         site_models.activate(model.version, actor=actor, base_scorer=base)
         click.echo(f"Activated {model.label}.")
-    elif activate:
+    elif activate and refusal is None:
         click.echo(f"Not activated: {model.label} does not rank the held-out decisions better "
-                   "than " + ("the base scorer." if not model.beats_base
-                              else "the active site model."))
+                   "than the active site model.")
+    elif refusal is not None:
+        click.echo(f"Not activated: {refusal}")
+    else:
+        click.echo(f"Not activated. To use it: flask --app wsgi model activate {model.version}")
     db.session.commit()
 
 
@@ -191,3 +205,29 @@ def export_onnx(force: bool) -> None:
     click.echo(f"Scores from it are recorded as {scorer.identity.label}.")
     if current_app.config["MODERATION_DETOXIFY_RUNTIME"] != "onnx":
         click.echo("Workers score with it once MODERATION_DETOXIFY_RUNTIME=onnx.", err=True)
+
+
+@model_cli.command("prepare")
+def prepare() -> None:
+    """Load the configured scorer once, so that what it caches is ready before the workers
+    start: the composite's ONNX encoder (instance/cache/) and its example sentences'
+    embeddings (the admins' own included). A worker started afterwards scores its first
+    comment within a second instead of spending its first start on them. `make run` runs it."""
+    import time
+
+    from moderation.scoring import ScorerError
+    from moderation.services import examples
+    from moderation.services.scorer import scorer_choice
+
+    choice = scorer_choice()
+    click.echo(f"scorer: {choice.scorer.identity.name} ({choice.reason})", err=True)
+    started = time.perf_counter()
+    try:
+        choice.scorer.load()
+        examples.sync(choice.scorer)
+        db.session.rollback()
+        choice.scorer.score(["Thanks for the article."])
+    except ScorerError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Ready: {choice.scorer.identity.label} loaded in "
+               f"{time.perf_counter() - started:.1f} s.")

@@ -76,6 +76,21 @@ def active_policy() -> Policy:
     return policy
 
 
+def active_or_defaults(on_missing_database=None) -> Policy:
+    """The active policy, read and let go (for the CLI's scoring and measuring); on a database
+    not migrated yet, an unsaved policy with the defaults, after calling `on_missing_database`."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        policy = active_policy()
+    except SQLAlchemyError:
+        if on_missing_database is not None:
+            on_missing_database()
+        policy = Policy(version=None, thresholds=default_thresholds(), reject_action="hold")
+    db.session.rollback()  # a default policy made up for a fresh database is not saved here
+    return policy
+
+
 def _enabled(policy: Policy, labels: Mapping[str, float]):
     for label in LABELS:
         rule = policy.thresholds.get(label)
@@ -86,16 +101,31 @@ def _enabled(policy: Policy, labels: Mapping[str, float]):
 
 
 def risk(labels: Mapping[str, float], policy: Policy) -> float:
-    """Risk is the highest probability among the labels the policy enables."""
-    return max((value for _, value, _ in _enabled(policy, labels)), default=0.0)
+    """Risk is the highest probability among the labels the policy enables; with an active
+    site model's label enabled it is the site model's probability, unless a base label reaches
+    its reject threshold (then the highest of all)."""
+    rules = list(_enabled(policy, labels))
+    site = next((value for label, value, _ in rules if label == SITE_LABEL), None)
+    if site is not None and not any(value >= rule["reject"] for _, value, rule in rules):
+        return site
+    return max((value for _, value, _ in rules), default=0.0)
 
 
 def band(labels: Mapping[str, float], policy: Policy) -> Band:
     """Reject when any enabled label reaches its reject threshold; approve when every
-    enabled label is under its approve threshold; queue the rest."""
+    enabled label is under its approve threshold; queue the rest.
+
+    An active site model (its label enabled and present) replaces the base labels' approve
+    thresholds rather than adding one more label to them: it learned where this site's
+    moderators draw the line from the base labels and the text, so it approves what they
+    approve and queues what they reject, both ways. The base labels' reject thresholds stay as
+    a floor: a comment the base scorer finds extreme is held whatever the site model says."""
     rules = list(_enabled(policy, labels))
     if any(value >= rule["reject"] for _, value, rule in rules):
         return Band.REJECT
+    site = next(((value, rule) for label, value, rule in rules if label == SITE_LABEL), None)
+    if site is not None:
+        return Band.APPROVE if site[0] < site[1]["approve"] else Band.QUEUE
     if all(value < rule["approve"] for _, value, rule in rules):
         return Band.APPROVE
     return Band.QUEUE
@@ -139,18 +169,36 @@ def band_codes(values: np.ndarray, policy: Policy) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         rejects = (enabled >= reject).any(axis=1)
         not_under = (enabled >= approve).any(axis=1)
+        site = _site_column(columns)
+        if site is not None:  # rows with the site label: it alone decides approve or queue
+            has_site = ~np.isnan(enabled[:, site])
+            not_under[has_site] = enabled[has_site, site] >= approve[site]
     codes[not_under] = 1
     codes[rejects] = 2
     return codes
 
 
+def _site_column(columns: list[int]) -> int | None:
+    """Where the site label sits among the enabled columns, if enabled."""
+    index = LABELS.index(SITE_LABEL)
+    return columns.index(index) if index in columns else None
+
+
 def risk_values(values: np.ndarray, policy: Policy) -> np.ndarray:
-    """risk() for every row: the highest enabled label with a value, 0.0 when there is none."""
+    """risk() for every row: the highest enabled label with a value, 0.0 when there is none;
+    the site label where it is present and no label reaches its reject threshold."""
     values = np.asarray(values, dtype=float)
-    columns, _, _ = _enabled_columns(policy)
+    columns, _, reject = _enabled_columns(policy)
     if not columns:
         return np.zeros(len(values), dtype=float)
     enabled = values[:, columns]
     present = ~np.isnan(enabled)
-    highest = np.where(present, enabled, -np.inf).max(axis=1)
-    return np.where(present.any(axis=1), highest, 0.0)
+    highest = np.where(present.any(axis=1),
+                       np.where(present, enabled, -np.inf).max(axis=1), 0.0)
+    site = _site_column(columns)
+    if site is None:
+        return highest
+    with np.errstate(invalid="ignore"):
+        rejects = (enabled >= reject).any(axis=1)
+    use_site = present[:, site] & ~rejects
+    return np.where(use_site, enabled[:, site], highest)

@@ -105,6 +105,9 @@ def _band_report(codes: np.ndarray, rejected: np.ndarray) -> dict:
         "recall": round(true_positives / rejected.sum(), 4) if rejected.sum() else None,
         "queued_share": round(float((codes == 1).mean()), 4),
         "rejected_published": int(((codes == 0) & rejected).sum()),
+        # What moderators pay for: comments they approved that would not publish at once.
+        "approved_held_back": (round(float((codes[~rejected] != 0).mean()), 4)
+                               if (~rejected).any() else None),
     }
 
 
@@ -130,6 +133,9 @@ def evidence(head: SiteHead, data: Decided, test: slice, policy) -> dict:
         "held_out": int(len(rejected)), "held_out_rejected": int(rejected.sum()),
         "base_auc": held_out_auc(policies.risk_values(without_site, policy), rejected),
         "site_auc": held_out_auc(site, rejected),
+        # The risk the queue will sort by once the model is active (the site model's
+        # probability, or the base labels where they reach a reject threshold).
+        "deployed_auc": held_out_auc(policies.risk_values(with_site, stacked), rejected),
         "policy_version": policy.version,
         "base_at_thresholds": _band_report(policies.band_codes(without_site, policy), rejected),
         "site_at_thresholds": _band_report(policies.band_codes(with_site, stacked), rejected),

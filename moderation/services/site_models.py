@@ -85,14 +85,15 @@ def decisions_since_last_training(base_scorer: str) -> int:
 def maybe_retrain(base_scorer: str, every: int) -> SiteModel | None:
     """The worker's retraining: once `every` new decisions have come in, train a candidate
     and activate it only if it beats the base scorer and the active site model on held-out
-    decisions. None when it was not time, or there is too little to learn from."""
+    decisions and may be activated (can_activate). None when it was not time, or there is
+    too little to learn from."""
     if every <= 0 or decisions_since_last_training(base_scorer) < every:
         return None
     try:
         model = train(base_scorer, note=f"retrained by the worker after {every}+ new decisions")
     except TrainingError:
         return None
-    if better_than_active(model):
+    if better_than_active(model) and can_activate(model, base_scorer) is None:
         activate(model.version, actor=None, base_scorer=base_scorer)
     return model
 
@@ -144,7 +145,23 @@ def can_activate(model: SiteModel, base_scorer: str) -> str | None:
     if model.base_scorer != base_scorer:
         return (f"Site model v{model.version} was trained on {model.base_scorer} scores, but "
                 f"comments are scored by {base_scorer} now; train a new one.")
-    return None
+    return more_work_for_nothing(model)
+
+
+def more_work_for_nothing(model: SiteModel) -> str | None:
+    """Why not, when on the held-out decisions the model would send moderators a larger share
+    of comments without making the reject band any more precise; else None."""
+    before = model.evidence.get("base_at_thresholds") or {}
+    after = model.evidence.get("site_at_thresholds") or {}
+    if "queued_share" not in before or "queued_share" not in after:
+        return None
+    if after["queued_share"] <= before["queued_share"]:
+        return None
+    if (after.get("precision") or 0.0) > (before.get("precision") or 0.0):
+        return None
+    return (f"Site model v{model.version} would queue {after['queued_share']:.1%} of the "
+            f"held-out comments instead of {before['queued_share']:.1%} without a more precise "
+            "reject band; it cannot be activated.")
 
 
 def activate(version: int, *, actor: User | None, base_scorer: str) -> SiteModel:

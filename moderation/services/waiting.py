@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from moderation.extensions import db
-from moderation.models import Band, Comment, CommentState, Decision
+from moderation.models import SITE_LABEL, Band, Comment, CommentState, Decision
 from moderation.services import policy as policies
 from moderation.services.reports import HIDDEN
 from moderation.services.sanctions import Match
@@ -23,13 +23,27 @@ def last_decisions(comment_ids: Sequence[int]) -> dict[int, Decision]:
         db.select(Decision).where(Decision.id.in_(latest))).scalars()}
 
 
+# What put a comment there, in words, where the label's name does not say it.
+_FEATURE = {"obscene": "swear words (obscene)", SITE_LABEL: "site model"}
+
+
+def _named(label: str) -> str:
+    return _FEATURE.get(label, label.replace("_", " "))
+
+
 def _top_label(comment: Comment, reaching: str) -> tuple[str, float] | None:
-    """The enabled label furthest over its `reaching` threshold ("reject" or "approve")."""
+    """The enabled label furthest over its `reaching` threshold ("reject" or "approve"); for
+    "approve", the site model's label when it is counted, since it alone decides then."""
     score, policy = comment.current_score, comment.policy
     if score is None or policy is None:
         return None
+    labels = score.labels
+    site_rule = policies.rule_for(policy.thresholds, SITE_LABEL)
+    if (reaching == "approve" and SITE_LABEL in labels and site_rule
+            and site_rule.get("enabled", True) and labels[SITE_LABEL] >= site_rule["approve"]):
+        return SITE_LABEL, labels[SITE_LABEL]
     best = None
-    for label, value in score.labels.items():
+    for label, value in labels.items():
         rule = policies.rule_for(policy.thresholds, label)
         if not rule or not rule.get("enabled", True) or value < rule[reaching]:
             continue
@@ -58,7 +72,7 @@ def reason(comment: Comment, last: Decision | None, *, author_held: bool,
     if last is not None and last.note and last.note.startswith(("banned word", "suspect word")):
         return f"{verb}: {last.note}"
     if comment.band is Band.REJECT and (top := _top_label(comment, "reject")):
-        return f"{verb}: reject band, {top[0].replace('_', ' ')} {top[1]:.2f}"
+        return f"{verb}: reject band, {_named(top[0])} {top[1]:.2f}"
     if comment.band is Band.APPROVE:
         if sanction is not None:
             return _sanctioned(verb, sanction)
@@ -67,7 +81,7 @@ def reason(comment: Comment, last: Decision | None, *, author_held: bool,
         if comment.article is not None and comment.article.premoderate:
             return f"{verb}: article is pre-moderated"
     if comment.band is Band.QUEUE and (top := _top_label(comment, "approve")):
-        return f"{verb}: {top[0].replace('_', ' ')} {top[1]:.2f}, between its thresholds"
+        return f"{verb}: {_named(top[0])} {top[1]:.2f}, between its thresholds"
     if sanction is not None:
         return _sanctioned(verb, sanction)
     if author_held:

@@ -79,3 +79,48 @@ def test_a_migrated_database_starts_with_the_default_policy_active(ctx):
     expected = policies.default_thresholds()
     del expected[SITE_LABEL]
     assert policies_in_db[0].thresholds == expected
+
+
+def _with_site(**site_rule) -> Policy:
+    return make_policy(site_reject={"enabled": True, **site_rule})
+
+
+def test_an_active_site_model_lowers_risk_where_the_sites_moderators_approve():
+    policy = _with_site()
+    labels = {"toxicity": 0.55, "insult": 0.4, SITE_LABEL: 0.05}  # base alone would queue
+    assert policies.band({k: v for k, v in labels.items() if k != SITE_LABEL},
+                         policy) is Band.QUEUE
+    assert policies.band(labels, policy) is Band.APPROVE
+    assert policies.risk(labels, policy) == pytest.approx(0.05)
+
+
+def test_an_active_site_model_raises_risk_where_the_sites_moderators_reject():
+    policy = _with_site()
+    labels = {"toxicity": 0.05, "insult": 0.02, SITE_LABEL: 0.6}  # base alone would approve
+    assert policies.band(labels, policy) is Band.QUEUE
+    assert policies.risk(labels, policy) == pytest.approx(0.6)
+
+
+def test_the_base_reject_thresholds_still_hold_whatever_the_site_model_says():
+    policy = _with_site()
+    labels = {"threat": 0.75, SITE_LABEL: 0.01}
+    assert policies.band(labels, policy) is Band.REJECT
+    assert policies.risk(labels, policy) == pytest.approx(0.75)
+
+
+def test_the_vectorised_twins_agree_with_band_and_risk_with_and_without_the_site_label():
+    import numpy as np
+
+    from moderation.models import LABELS
+
+    rng = np.random.default_rng(7)
+    rows = rng.random((400, len(LABELS))) ** 3
+    rows[::3, LABELS.index(SITE_LABEL)] = np.nan  # comments scored before the model
+    for policy in (make_policy(), _with_site(), _with_site(approve=0.5)):
+        codes = policies.band_codes(rows, policy)
+        risks = policies.risk_values(rows, policy)
+        for row, code, value in zip(rows, codes, risks, strict=True):
+            labels = {label: float(v) for label, v in zip(LABELS, row, strict=True)
+                      if not np.isnan(v)}
+            assert policies.BAND_CODES[code] is policies.band(labels, policy)
+            assert value == pytest.approx(policies.risk(labels, policy))

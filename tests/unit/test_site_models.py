@@ -68,6 +68,11 @@ def test_a_model_that_sees_what_the_base_risk_misses_beats_it_on_held_out_decisi
     ev = model.evidence
     assert (ev["trained_on"], ev["held_out"]) == (192, 48)
     assert ev["site_auc"] > ev["base_auc"] + 0.2
+    # Measured on what the policy will use: the risk the queue sorts by, and what moderators
+    # approved that the bands would hold back.
+    assert ev["deployed_auc"] > ev["base_auc"] + 0.2
+    for report in (ev["base_at_thresholds"], ev["site_at_thresholds"]):
+        assert 0.0 <= report["approved_held_back"] <= 1.0
     assert model.beats_base and not model.active
     assert model.head["labels"] == ["toxicity", "insult"]  # labels the fake never gave: out
 
@@ -240,3 +245,45 @@ def test_the_worker_keeps_scoring_when_examples_or_the_site_model_fail(app, monk
         comment = db.session.get(Comment, comment_id)
         assert comment.state is CommentState.APPROVED and comment.current_score is not None
     assert "site model not applied: RuntimeError: boom" == worker.last_error
+
+
+def test_training_from_the_command_line_never_activates_and_activation_is_its_own_step(app):
+    with app.app_context():
+        decided_comments(240, informative="insult")
+        db.session.commit()
+    runner = app.test_cli_runner()
+
+    trained = runner.invoke(args=["model", "train"])
+    assert trained.exit_code == 0, trained.output
+    assert "approved ones held back" in trained.output
+    assert "ROC-AUC of the risk the queue would sort by with it" in trained.output
+    assert "Not activated. To use it: flask --app wsgi model activate 1" in trained.output
+    with app.app_context():
+        assert site_models.active() is None
+        assert db.session.execute(db.select(db.func.count(Policy.id))).scalar_one() <= 1
+
+    activated = runner.invoke(args=["model", "activate", "1"])
+    assert activated.exit_code == 0, activated.output
+    with app.app_context():
+        assert site_models.active().version == 1
+
+
+def _model_with(before: dict, after: dict) -> SiteModel:
+    return SiteModel(version=3, base_scorer=BASE, head={}, beats_base=True, active=False,
+                     evidence={"site_auc": 0.9, "base_auc": 0.8,
+                               "base_at_thresholds": before, "site_at_thresholds": after})
+
+
+def test_a_model_that_queues_more_without_a_more_precise_reject_band_is_refused():
+    more_work = _model_with({"queued_share": 0.649, "precision": 0.8, "recall": 0.5},
+                            {"queued_share": 0.83, "precision": 0.8, "recall": 0.5})
+    why = site_models.can_activate(more_work, BASE)
+    assert why == ("Site model v3 would queue 83.0% of the held-out comments instead of 64.9% "
+                   "without a more precise reject band; it cannot be activated.")
+
+    sharper = _model_with({"queued_share": 0.5, "precision": 0.6},
+                          {"queued_share": 0.55, "precision": 0.75})
+    less_work = _model_with({"queued_share": 0.5, "precision": 0.6},
+                            {"queued_share": 0.3, "precision": 0.6})
+    assert site_models.can_activate(sharper, BASE) is None
+    assert site_models.can_activate(less_work, BASE) is None
