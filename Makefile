@@ -13,7 +13,7 @@ APT    := DEBIAN_FRONTEND=noninteractive apt-get
 TORCH_INDEX ?=
 TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: run test bench install install-test system-test-deps lint clean
+.PHONY: run test bench heads install install-test system-test-deps lint clean
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -39,6 +39,8 @@ instance/config.py:
 run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
+	# The scorer's caches (ONNX encoder, example embeddings) before the worker needs them.
+	$(FLASK) model prepare
 	# exec: the supervisor is make's own child, and stops if make is killed.
 	PORT=$(PORT) exec $(FLASK) supervise --stop-with-parent
 
@@ -63,6 +65,14 @@ test: install-test system-test-deps
 
 bench: install-test
 	$(PY) -m bench.run
+	$(PY) -m bench.scoring_report
+
+# Retrain the offline composite from its corpus and OLID (../shared/data/olid): the encoder's
+# adapter (about 10 minutes on two cores), then the label heads and their calibration. Commit
+# scoring/adapter.safetensors and scoring/heads.json; `make test` checks they match the corpus.
+heads: install-test
+	$(PY) -m moderation.scoring.finetune
+	$(PY) -m moderation.scoring.train_heads
 
 lint: install-test
 	$(PY) -m ruff check moderation tests bench wsgi.py

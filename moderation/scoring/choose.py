@@ -17,8 +17,8 @@ from .encoder import packaged_model_dir
 CHOICES: tuple[str, ...] = ("auto", "detoxify", "composite", "embedded")
 RUNTIMES: tuple[str, ...] = ("torch", "onnx")  # how Detoxify runs, when it is chosen
 _EMBEDDED = "the embedded alt-profanity-check model"
-_COMPOSITE = ("the offline composite (alt-profanity-check + all-MiniLM-L6-v2 sentence "
-              "embeddings against curated example sentences)")
+_COMPOSITE = ("the offline composite (learned heads over all-MiniLM-L6-v2 sentence "
+              "embeddings and alt-profanity-check)")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ def choose_scorer(
     batch_size: int = 16,
     runtime: str = "torch",
     onnx_cache_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> ScorerChoice:
     """Construct (never load) the scorer that `choice` asks for."""
     normalised = choice.strip().lower() if isinstance(choice, str) else choice
@@ -47,13 +48,13 @@ def choose_scorer(
     if normalised == "embedded":
         return ScorerChoice(EmbeddedScorer(), f"{prefix}: using {_EMBEDDED}")
     if normalised == "composite":
-        return ScorerChoice(CompositeScorer(batch_size=batch_size),
+        return ScorerChoice(CompositeScorer(batch_size=batch_size, cache_dir=cache_dir),
                             f"{prefix}: using {_COMPOSITE}")
 
     available, why = detoxify_weights_available(model_type, checkpoint, huggingface_config_path)
     if normalised == "auto" and not available:
         if packaged_model_dir() is not None:
-            return ScorerChoice(CompositeScorer(batch_size=batch_size),
+            return ScorerChoice(CompositeScorer(batch_size=batch_size, cache_dir=cache_dir),
                                 f"{prefix}: {why}; using {_COMPOSITE}")
         return ScorerChoice(EmbeddedScorer(), f"{prefix}: {why}, and the {ENCODER_PACKAGE} "
                                               f"package is not installed; using {_EMBEDDED}")

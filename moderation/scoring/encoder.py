@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import re
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .adapter import ADAPTER_FILE, adapter_hash, merge
 from .base import ScorerError, ScorerIdentity, ScorerUnavailable
 from .windows import plan_windows
 
@@ -28,6 +30,7 @@ WEIGHTS = "model.safetensors"
 # sentence-transformers/all-MiniLM-L6-v2 as published on the Hugging Face hub (model.safetensors).
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSIONS = 384
+log = logging.getLogger(__name__)
 # A sentence: up to its end mark(s) or a line break. Very short ones join the next.
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)|[.!?]+", re.MULTILINE)
 _MIN_SENTENCE_WORDS = 4
@@ -80,8 +83,9 @@ def sha256_of(path: Path) -> str:
 
 @dataclass(frozen=True)
 class _Loaded:
-    model: Any
+    model: Any  # the torch model; None when the ONNX session serves
     tokenizer: Any
+    session: Any = None  # ONNX Runtime (encoder_onnx), when it loaded
 
 
 class SentenceEncoder:
@@ -89,7 +93,9 @@ class SentenceEncoder:
 
     def __init__(self, model_dir: str | os.PathLike | None = None, *, window_tokens: int = 128,
                  sentence_tokens: int = 48, overlap: int = 16, batch_size: int = 32,
-                 expected_sha256: str = WEIGHTS_SHA256):
+                 expected_sha256: str = WEIGHTS_SHA256,
+                 adapter: str | os.PathLike | None = ADAPTER_FILE,
+                 runtime: str = "onnx", cache_dir: str | os.PathLike | None = None):
         if not 8 <= sentence_tokens <= window_tokens:
             raise ValueError(f"need 8 <= sentence_tokens <= window_tokens, got "
                              f"{sentence_tokens} and {window_tokens}")
@@ -101,7 +107,19 @@ class SentenceEncoder:
         self.overlap = min(overlap, sentence_tokens // 2)
         self.batch_size = batch_size
         self.expected_sha256 = expected_sha256
-        self.identity = ScorerIdentity("all-MiniLM-L6-v2", "sha256:" + expected_sha256[:12])
+        # The adapter that ships with the heads (scoring/adapter.py); None: the published model.
+        self.adapter = Path(adapter) if adapter else None
+        self.adapter_sha256 = adapter_hash(self.adapter) if self.adapter else None
+        version = "sha256:" + expected_sha256[:12]
+        if self.adapter_sha256:
+            version += "+lora:" + self.adapter_sha256[:8]
+        self.identity = ScorerIdentity("all-MiniLM-L6-v2", version)
+        if runtime not in ("onnx", "torch"):
+            raise ValueError(f"runtime must be onnx or torch, got {runtime!r}")
+        # ONNX Runtime gives the same vectors (checked at export) about three times faster;
+        # torch serves when onnxruntime is missing or the export fails.
+        self.runtime = runtime
+        self.cache_dir = Path(cache_dir) if cache_dir else None
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
@@ -128,18 +146,49 @@ class SentenceEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
-            from transformers import AutoModel, AutoTokenizer
+            from transformers import AutoTokenizer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
             tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        except ImportError as exc:
+            raise ScorerUnavailable(f"the sentence encoder needs transformers: {exc}") from exc
+        except Exception as exc:
+            raise ScorerError(f"the sentence encoder in {folder} did not load: {exc}") from exc
+        if self.runtime == "onnx" and importlib.util.find_spec("onnxruntime") is not None:
+            from . import encoder_onnx
+
+            path = encoder_onnx.export_path(self.cache_dir or encoder_onnx.default_cache_dir(),
+                                            actual, self.adapter_sha256)
+            try:
+                session = encoder_onnx.session(path, lambda: self._torch_model(folder),
+                                               tokenizer, _threads())
+                return _Loaded(None, tokenizer, session)
+            except ScorerError:
+                raise
+            except Exception as exc:  # a failed export costs speed, not scores
+                log.warning("the sentence encoder runs on torch: its ONNX export failed (%s)",
+                            exc)
+        return _Loaded(self._torch_model(folder), tokenizer)
+
+    def _torch_model(self, folder: Path) -> Any:
+        try:
+            from transformers import AutoModel
+
             model = AutoModel.from_pretrained(str(folder), local_files_only=True)
         except ImportError as exc:
             raise ScorerUnavailable(f"the sentence encoder needs transformers: {exc}") from exc
         except Exception as exc:
             raise ScorerError(f"the sentence encoder in {folder} did not load: {exc}") from exc
+        if self.adapter is not None:
+            if self.adapter_sha256 is None:
+                raise ScorerUnavailable(f"the encoder's adapter {self.adapter} is missing")
+            try:
+                merge(model, self.adapter)
+            except Exception as exc:
+                raise ScorerError(f"the adapter {self.adapter} did not apply: {exc}") from exc
         model.eval()
-        return _Loaded(model, tokenizer)
+        return model
 
     def plan(self, text: str) -> list[tuple[int, int]]:
         """Character spans of the windows `text` is embedded in; one span when it fits."""
@@ -161,8 +210,6 @@ class SentenceEncoder:
         if not texts:
             return np.empty((0, DIMENSIONS), dtype=np.float32)
         self.load()
-        import torch
-
         loaded = self._loaded
         with self._lock:
             encoded = loaded.tokenizer(texts, truncation=True,
@@ -170,6 +217,19 @@ class SentenceEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(encoded["input_ids"][i]))
         vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
         keys = list(encoded.keys())
+        if loaded.session is not None:
+            from . import encoder_onnx
+
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                with self._lock:
+                    padded = loaded.tokenizer.pad(
+                        [{key: encoded[key][i] for key in keys} for i in batch],
+                        return_tensors="np")
+                vectors[batch] = encoder_onnx.run(loaded.session, padded)
+            return vectors
+        import torch
+
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
@@ -183,3 +243,10 @@ class SentenceEncoder:
                 pooled = torch.nn.functional.normalize(pooled, dim=1)
                 vectors[batch] = pooled.float().cpu().numpy()
         return vectors
+
+
+def _threads() -> int:
+    """As many threads as torch would use (OMP_NUM_THREADS, else the cores)."""
+    configured = os.environ.get("OMP_NUM_THREADS", "")
+    return int(configured) if configured.isdigit() and int(configured) > 0 else \
+        max(1, os.cpu_count() or 1)

@@ -1,34 +1,32 @@
-"""Curated example sentences per label, and the label probabilities a text gets from how close
-it comes to them.
+"""Curated example sentences per label: training text for the composite's heads, and, at
+scoring time, known texts that a comment may nearly repeat.
 
 Each label has harmful examples ("+") and harmless look-alikes ("-") that share its words or
-topics. A text's features for a label are its highest and top-3 mean cosine similarity to the
-harmful examples and its highest similarity to any look-alike; a logistic calibration per label
-(calibration.json, fitted by `python -m moderation.scoring.calibrate`) turns them into a
-probability."""
+topics. Similarity to an example says which topic a comment is on, not what it means ("Gay
+couples adopting is a good thing" sits close to hate about the same group), so an example only
+moves a score when the comment nearly repeats it (cosine similarity at or above NEAR): a copy of
+known abuse is held, a copy of a known harmless comment is not queued for that label."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .base import ExampleMatch
-
 FOLDER = Path(__file__).with_name("examples")
-CALIBRATION_FILE = FOLDER / "calibration.json"
 # The labels the examples speak for ("obscene" is the swear-word model's alone).
 SEMANTIC_LABELS: tuple[str, ...] = (
     "toxicity", "severe_toxicity", "threat", "insult", "identity_attack", "sexual_explicit",
 )
 # Harmless comments of every kind: look-alikes for every label at once.
 ORDINARY = "ordinary"
-TOP_K = 3
-FEATURES = ("max_harmful", f"top{TOP_K}_harmful", "max_lookalike")
+# From this similarity on, a comment counts as a near repeat of an example; at FULL it is the
+# same text in other words. Chosen so that under 1% of ordinary calibration text comes this
+# close to any harmful example (python -m moderation.scoring.train_heads prints the share).
+NEAR, FULL = 0.80, 0.95
 
 
 @dataclass(frozen=True)
@@ -71,90 +69,51 @@ def fingerprint(examples: Sequence[Example]) -> str:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """Per label: weights over FEATURES and a bias of a logistic curve."""
+class Nearest:
+    """Per label, for each text: its highest similarity to the label's harmful examples (and
+    which), and to the look-alikes that speak for the label (its own and ordinary ones)."""
 
-    weights: dict[str, tuple[float, ...]]
-    bias: dict[str, float]
-
-    @classmethod
-    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        labels = data["labels"]
-        return cls(weights={label: tuple(rule["weights"]) for label, rule in labels.items()},
-                   bias={label: float(rule["bias"]) for label, rule in labels.items()})
-
-    def probability(self, label: str, features: np.ndarray) -> np.ndarray:
-        weights = np.asarray(self.weights[label], dtype=np.float64)
-        logits = features.astype(np.float64) @ weights + self.bias[label]
-        return 1.0 / (1.0 + np.exp(-logits))
+    harmful: dict[str, np.ndarray]
+    harmful_index: dict[str, np.ndarray]  # into NearExamples.examples, -1 for none
+    lookalike: dict[str, np.ndarray]
 
 
-class ExampleIndex:
+class NearExamples:
     """The examples' embeddings, grouped per label, ready to compare texts with."""
 
     def __init__(self, examples: Sequence[Example], vectors: np.ndarray):
         self.examples = list(examples)
         self.fingerprint = fingerprint(self.examples)
-        vectors = np.asarray(vectors, dtype=np.float32)
-        lookalike = [i for i, e in enumerate(self.examples) if not e.harmful]
-        self._lookalikes = vectors[lookalike]
-        self._harmful: dict[str, tuple[list[int], np.ndarray]] = {}
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(self.examples), -1)
+        self._harmful: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._lookalike: dict[str, np.ndarray] = {}
         for label in SEMANTIC_LABELS:
             # Every harmful example is toxic; the other labels have their own.
-            rows = [i for i, e in enumerate(self.examples)
-                    if e.harmful and (label == "toxicity" or e.label == label)]
+            rows = np.array([i for i, e in enumerate(self.examples)
+                             if e.harmful and (label == "toxicity" or e.label == label)],
+                            dtype=np.int64)
             self._harmful[label] = (rows, vectors[rows])
+            harmless = [i for i, e in enumerate(self.examples) if not e.harmful
+                        and (e.label in (label, ORDINARY) or label == "toxicity")]
+            self._lookalike[label] = vectors[harmless]
 
     def count(self, label: str) -> int:
         return len(self._harmful[label][0])
 
-    def features(self, vectors: np.ndarray, exclude: np.ndarray | None = None
-                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Per label, (N x 3) features and the index (into examples) of the closest harmful
-        example. `exclude[i]` is an example index that text i must not be compared with
-        (leave-one-out calibration), or -1."""
+    def nearest(self, vectors: np.ndarray) -> Nearest:
         vectors = np.asarray(vectors, dtype=np.float32)
         n = len(vectors)
-        lookalike_sim = self._similarities(vectors, self._lookalikes, exclude,
-                                           [i for i, e in enumerate(self.examples)
-                                            if not e.harmful])
-        max_lookalike = lookalike_sim.max(axis=1) if lookalike_sim.shape[1] else np.zeros(n)
-        features, closest = {}, {}
+        harmful, index, lookalike = {}, {}, {}
         for label in SEMANTIC_LABELS:
             rows, matrix = self._harmful[label]
-            if not rows:
-                features[label] = np.column_stack([np.zeros(n), np.zeros(n), max_lookalike])
-                closest[label] = np.full(n, -1)
-                continue
-            similarity = self._similarities(vectors, matrix, exclude, rows)
-            top = np.sort(similarity, axis=1)[:, ::-1][:, :TOP_K]
-            features[label] = np.column_stack([top[:, 0], top.mean(axis=1), max_lookalike])
-            closest[label] = np.asarray(rows)[similarity.argmax(axis=1)]
-        return features, closest
-
-    @staticmethod
-    def _similarities(vectors, matrix, exclude, rows) -> np.ndarray:
-        similarity = vectors @ matrix.T if len(matrix) else np.zeros((len(vectors), 0))
-        if exclude is not None and len(rows):
-            position = {example: column for column, example in enumerate(rows)}
-            for text_index, example in enumerate(exclude):
-                column = position.get(int(example))
-                if column is not None:
-                    similarity[text_index, column] = -1.0
-        return similarity
-
-    def score(self, vectors: np.ndarray, calibration: Calibration
-              ) -> tuple[dict[str, np.ndarray], list[dict[str, ExampleMatch]]]:
-        """Per label probabilities for each vector, and each vector's closest harmful example
-        per label."""
-        features, closest = self.features(vectors)
-        probabilities = {label: calibration.probability(label, features[label])
-                         for label in SEMANTIC_LABELS}
-        matches: list[dict[str, ExampleMatch]] = [{} for _ in range(len(vectors))]
-        for label in SEMANTIC_LABELS:
-            for row, example in enumerate(closest[label]):
-                if example >= 0:
-                    matches[row][label] = ExampleMatch(
-                        self.examples[example].text, round(float(features[label][row, 0]), 4))
-        return probabilities, matches
+            if len(rows):
+                similarity = vectors @ matrix.T
+                best = similarity.argmax(axis=1)
+                harmful[label] = similarity[np.arange(n), best].astype(np.float64)
+                index[label] = rows[best]
+            else:
+                harmful[label], index[label] = np.full(n, -1.0), np.full(n, -1)
+            matrix = self._lookalike[label]
+            lookalike[label] = ((vectors @ matrix.T).max(axis=1).astype(np.float64)
+                                if len(matrix) else np.full(n, -1.0))
+        return Nearest(harmful, index, lookalike)

@@ -12,9 +12,10 @@ import numpy as np
 
 from moderation.extensions import db
 from moderation.models import LABELS, Comment, ExampleVector, Score
-from moderation.scoring.composite import CompositeScorer
-from moderation.scoring.encoder import WEIGHTS_SHA256
-from moderation.scoring.examples import Calibration, Example, ExampleIndex
+from moderation.scoring.composite import CompositeScorer, labels_from_parts
+from moderation.scoring.encoder import SentenceEncoder
+from moderation.scoring.examples import Example, NearExamples
+from moderation.scoring.heads import Heads
 from moderation.services import policy as policies
 from moderation.services.examples import active, text_key
 from moderation.services.site_evidence import unpack_embedding
@@ -39,7 +40,7 @@ class ExampleReplay:
 
 
 def _vectors(examples: list[Example]) -> tuple[np.ndarray | None, int]:
-    encoder = "sha256:" + WEIGHTS_SHA256[:12]
+    encoder = SentenceEncoder().identity.version
     keys = {text_key(e.text) for e in examples}
     stored = dict(db.session.execute(
         db.select(ExampleVector.text_sha256, ExampleVector.vector)
@@ -52,7 +53,7 @@ def _vectors(examples: list[Example]) -> tuple[np.ndarray | None, int]:
 
 def _recent(limit: int):
     rows = db.session.execute(
-        db.select(Comment.id, Score.embedding,
+        db.select(Comment.id, Score.embedding, Score.windows,
                   *(getattr(Score, label) for label in LABELS))
         .join(Score, db.and_(Score.comment_id == Comment.id,
                              Score.scorer_name == Comment.scorer_name,
@@ -62,21 +63,19 @@ def _recent(limit: int):
     ).all()
     ids = np.array([row[0] for row in rows], dtype=np.int64)
     embeddings = np.vstack([unpack_embedding(row[1]) for row in rows]) if rows else None
-    values = np.array([[np.nan if v is None else v for v in row[2:]] for row in rows],
+    windows = np.array([row[2] or 1 for row in rows], dtype=np.float64)
+    values = np.array([[np.nan if v is None else v for v in row[3:]] for row in rows],
                       dtype=np.float64).reshape(len(rows), len(LABELS))
-    return ids, embeddings, values
+    return ids, embeddings, windows, values
 
 
-def _labels(index: ExampleIndex, embeddings, values, calibration) -> np.ndarray:
-    """The composite's labels from stored parts: the swear-word model's score (kept as
-    "obscene") and the similarities to this example set; other labels as stored."""
-    semantic, _ = index.score(embeddings, calibration)
+def _labels(heads: Heads, near: NearExamples, embeddings, windows, values) -> np.ndarray:
+    """The composite's labels from stored parts under this example set; the labels it does
+    not give (the site model's) as stored."""
     table = values.copy()
-    obscene = values[:, LABELS.index("obscene")]
-    for label, probabilities in semantic.items():
-        column = LABELS.index(label)
-        table[:, column] = (np.fmax(obscene, probabilities) if label == "toxicity"
-                            else probabilities)
+    obscene = np.nan_to_num(values[:, LABELS.index("obscene")], nan=0.0)
+    for label, column in labels_from_parts(heads, near, embeddings, obscene, windows).items():
+        table[:, LABELS.index(label)] = column
     return table
 
 
@@ -89,15 +88,15 @@ def replay(*, add: list[Example] = (), remove: list[Example] = (),
     if vectors is None:
         return ExampleReplay(missing_vectors=missing)
     position = {e: i for i, e in enumerate(dict.fromkeys([*current, *proposed]))}
-    ids, embeddings, values = _recent(limit)
+    ids, embeddings, windows, values = _recent(limit)
     if embeddings is None:
         return ExampleReplay()
-    calibration = Calibration.load()
+    heads = Heads.load()
     policy = policies.active_policy()
     codes = []
     for examples in (current, proposed):
-        index = ExampleIndex(examples, vectors[[position[e] for e in examples]])
-        codes.append(policies.band_codes(_labels(index, embeddings, values, calibration),
+        near = NearExamples(examples, vectors[[position[e] for e in examples]])
+        codes.append(policies.band_codes(_labels(heads, near, embeddings, windows, values),
                                          policy))
     names = [band.value for band in policies.BAND_CODES]
     result = ExampleReplay(comments=len(ids))

@@ -47,6 +47,8 @@ def build_choice(app: Flask, *, scorer: str | None = None, runtime: str | None =
         batch_size=int(app.config["MODERATION_BATCH_SIZE"]),
         runtime=runtime or app.config["MODERATION_DETOXIFY_RUNTIME"],
         onnx_cache_dir=onnx_cache_dir(app),
+        # The composite keeps its example sentences' embeddings here between starts.
+        cache_dir=Path(app.instance_path) / "cache",
     )
 
 

@@ -1,6 +1,8 @@
 """The app with the offline composite scorer end to end: a reader's threat without a single
-swear word never reaches the page, and the moderator's card says what it came close to and
-which models scored it."""
+swear word never reaches the page; the moderator's card names an example only when the comment
+nearly repeats it, and says which models scored it."""
+
+import re
 
 import pytest
 
@@ -9,7 +11,9 @@ from moderation.models import Comment, CommentState
 from moderation.worker import Worker
 from tests.factories import make_article, make_comment
 
-THREAT = "I know where you live and I will make you pay for this"
+# A near repeat of the shipped threat "I know where you live and I know what car you drive."
+THREAT = "i know where you live and i know which car you drive"
+FRESH = "Keep writing about my family and I will come to your house and hurt you."
 KIND = "Great article, thanks for covering the library reopening."
 
 
@@ -22,31 +26,36 @@ def test_a_threat_without_swearing_waits_for_a_moderator_with_its_reasons(app, m
     with app.app_context():
         article = make_article()
         threat = make_comment(article, THREAT)
+        fresh = make_comment(article, FRESH)
         kind = make_comment(article, KIND)
         db.session.commit()
-        threat_id, kind_id = threat.id, kind.id
+        threat_id, fresh_id, kind_id = threat.id, fresh.id, kind.id
 
     Worker(app).run_once()
 
     with app.app_context():
         threat, kind = db.session.get(Comment, threat_id), db.session.get(Comment, kind_id)
+        fresh = db.session.get(Comment, fresh_id)
         assert threat.state in (CommentState.QUEUED, CommentState.HELD)
+        assert fresh.state in (CommentState.QUEUED, CommentState.HELD)
         assert kind.state is CommentState.APPROVED
+        # Kept out by the heads, not by a neighbour: no example is named.
+        assert threat.current_score.matches is None and fresh.current_score.matches is None
         score = threat.current_score
         assert score.scorer_name == "composite" and score.embedding is not None
-        closest = score.matches["threat"]["text"]
 
     card = moderator_client.get("/queue/").get_data(as_text=True)
-    assert f"close to: “{closest}” (" in card and "threat)" in card
+    assert "close to:" not in card
+    assert re.search(r"held: reject band, (threat|severe toxicity|toxicity) 0\.\d\d", card), card
     assert "Scored by <strong>composite</strong>" in card
     api = moderator_client.get(f"/api/v1/comments/{threat_id}").get_json()
-    assert api["close_to"]["threat"]["text"] == closest
+    assert api["close_to"] == {}
     assert api["scorer"]["name"] == "composite" and api["scorer"]["site_model"] is None
 
 
 def test_a_proposed_example_is_replayed_on_stored_embeddings_before_it_is_used(
         app, admin_client):
-    odd = "The vicar's marrows will meet their maker at the harvest show."
+    odd = "The harvest show's giant marrow won first prize again this year."
     with app.app_context():
         article = make_article()
         target = make_comment(article, odd)
@@ -79,3 +88,6 @@ def test_a_proposed_example_is_replayed_on_stored_embeddings_before_it_is_used(
         comment = db.session.get(Comment, again_id)
         assert comment.state is not CommentState.APPROVED
         assert comment.current_score.matches["threat"]["text"] == odd
+    # Now an example drove the label, the card names it.
+    card = admin_client.get("/queue/").get_data(as_text=True)
+    assert f"close to: “{odd.replace(chr(39), '&#39;')}” (" in card

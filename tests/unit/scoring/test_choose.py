@@ -72,7 +72,7 @@ def test_auto_with_nothing_configured_or_cached_chooses_the_offline_composite(em
     assert not choice.scorer.ready
     assert choice.reason.startswith("MODERATION_SCORER=auto:")
     assert str(torch_home / "hub" / "checkpoints") in choice.reason
-    assert "alt-profanity-check + all-MiniLM-L6-v2" in choice.reason
+    assert "learned heads over all-MiniLM-L6-v2" in choice.reason
 
 
 def test_auto_without_the_sentence_encoder_package_falls_back_to_the_swear_word_model(

@@ -1,0 +1,122 @@
+"""The sentence encoder on ONNX Runtime: the same weights (adapter merged), mean pooling and
+normalisation inside one graph, attention fused by the ORT transformer optimizer, float32
+(no quantisation: int8 moved these embeddings too far on AVX2-only CPUs). About three times
+torch's speed on two cores, and equal to it within 1e-4 (checked at every export).
+
+The export is cached by the weights' and adapter's hashes and the library versions, written
+under a temporary name and renamed into place, so a worker that starts again loads it in well
+under a second."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+RECIPE = 1
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_TOLERANCE = 1e-4
+
+
+def default_cache_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(cache) / "moderation" / "onnx"
+
+
+def export_path(cache_dir: Path, weights_sha256: str, adapter_sha256: str | None) -> Path:
+    versions = []
+    for package in ("onnxruntime", "onnx", "torch", "transformers"):
+        try:
+            versions.append(f"{package}={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{package}=none")
+    key = hashlib.sha256(f"{RECIPE}|{weights_sha256}|{adapter_sha256}|{'|'.join(versions)}"
+                         .encode()).hexdigest()[:16]
+    return cache_dir / f"minilm-{weights_sha256[:12]}-{key}.onnx"
+
+
+def session(path: Path, build_model: Callable[[], Any], tokenizer: Any, threads: int) -> Any:
+    """An ORT session for the cached export at `path`, exporting it first when missing."""
+    import onnxruntime
+
+    if not path.is_file():
+        _export(build_model(), tokenizer, path)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(str(path), options,
+                                        providers=["CPUExecutionProvider"])
+
+
+def run(session: Any, padded: dict) -> Any:
+    import numpy as np
+
+    feeds = {name: np.asarray(padded[name], dtype=np.int64) for name in INPUTS
+             if name in padded}
+    if "token_type_ids" not in feeds:
+        feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
+    return session.run(["embedding"], feeds)[0]
+
+
+def _pooled(model: Any) -> Any:
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids)[0]
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=1)
+
+    return Pooled().eval()
+
+
+def _export(model: Any, tokenizer: Any, path: Path) -> None:
+    import numpy as np
+    import onnxruntime
+    import torch
+    from onnxruntime.transformers import optimizer
+
+    # SDPA attention exports to a graph the optimizer cannot fuse; the eager code path can.
+    if hasattr(model, "set_attn_implementation"):
+        model.set_attn_implementation("eager")
+    model.eval()
+    wrapper = _pooled(model)
+    sample = tokenizer(["the quick brown fox", "jumps"], padding=True, return_tensors="pt")
+    probes = tokenizer(["the quick brown fox", "jumps", "over the lazy dog " * 40],
+                       padding=True, truncation=True, max_length=130, return_tensors="pt")
+    with torch.inference_mode():
+        expected = wrapper(*(probes[name] for name in INPUTS)).numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as workdir:
+        raw = Path(workdir) / "raw.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(wrapper, tuple(sample[name] for name in INPUTS), str(raw),
+                              input_names=list(INPUTS), output_names=["embedding"],
+                              dynamic_axes={**{name: {0: "batch", 1: "sequence"}
+                                               for name in INPUTS},
+                                            "embedding": {0: "batch"}},
+                              opset_version=17, do_constant_folding=True, dynamo=False)
+        config = model.config
+        optimized = optimizer.optimize_model(str(raw), model_type="bert",
+                                             num_heads=config.num_attention_heads,
+                                             hidden_size=config.hidden_size)
+        fused = Path(workdir) / "fused.onnx"
+        optimized.save_model_to_file(str(fused))
+        check = onnxruntime.InferenceSession(str(fused), providers=["CPUExecutionProvider"])
+        got = run(check, {name: probes[name].numpy() for name in INPUTS})
+        gap = float(np.abs(got - expected).max())
+        if not gap <= _TOLERANCE:
+            raise RuntimeError(f"the ONNX encoder disagrees with torch by {gap:.6f}")
+        os.replace(fused, path)
