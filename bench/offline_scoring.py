@@ -12,7 +12,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.corpus import OLID, comments_of_words, olid_rows, texts
+from bench.corpus import OLID, comments_of_words, texts
 
 DEVSET = Path(__file__).resolve().parents[1] / "tests" / "data" / "harm_devset.tsv"
 SHORT = "I know where you live and I will make you pay for this"
@@ -36,7 +36,13 @@ def speed(scorer) -> dict:
     started = time.perf_counter()
     scorer.score(long_ones)
     long_seconds = time.perf_counter() - started
+    # A restarted worker: the examples' embeddings come from the cache the first one wrote.
+    started = time.perf_counter()
+    again = type(scorer)(cache_dir=scorer.cache_dir)
+    again.score([SHORT])
+    restart_seconds = time.perf_counter() - started
     return {"source": source, "load_seconds": round(load_seconds, 2),
+            "restart_to_first_score_seconds": round(restart_seconds, 2),
             "batched_per_s": round(len(batch) / batched, 1),
             "single_short_ms": round(statistics.median(single) * 1000, 1),
             "long_comments_per_s": round(len(long_ones) / long_seconds, 2)}
@@ -81,12 +87,15 @@ def olid_site_model(workdir: Path, composite) -> dict:
     from moderation.extensions import db
     from moderation.models import Role
     from moderation.rescoring import rescore
+    from moderation.scoring.train_heads import olid_part, read_olid
     from moderation.services import importer, site_evidence
     from moderation.services.users import create_user
 
-    rows = olid_rows()
-    if not rows:
+    if not OLID.is_file():
         return {"skipped": f"{OLID} is absent"}
+    # Only the held-out fifth: the composite's heads were trained on the rest.
+    rows = [(text, offensive) for tweet_id, text, offensive in read_olid(OLID)
+            if olid_part(tweet_id) == "test"]
     csv_path = workdir / "olid-decisions.csv"
     with csv_path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -122,13 +131,40 @@ def olid_site_model(workdir: Path, composite) -> dict:
                 data.embeddings).all())}
 
 
+def quality(composite) -> dict:
+    """`flask quality`'s figures under the default thresholds, on the held-out sets."""
+    from moderation.scoring import quality as measure
+    from moderation.services.policy import DEFAULT_THRESHOLDS
+
+    bands = measure.Bands({label: rule for label, rule in DEFAULT_THRESHOLDS.items()
+                           if label in composite.produces})
+    score = composite.score
+    def figures(result, *drop):
+        return {"rows": result.rows, **{k: v for k, v in result.figures.items()
+                                        if k not in drop}}
+
+    report = {"benign": figures(measure.benign(score, bands,
+                                               measure.SETS / "benign_news_comments.tsv"),
+                                "examples_not_approved")}
+    for path in sorted(measure.SETS.glob("harm_devset*.tsv")):
+        report[path.stem] = figures(measure.devset(score, bands, path), "harm_published")
+    summary, terms = measure.identity(score, bands)
+    report["identity"] = {**summary.figures, "per_term": [vars(t) for t in terms]}
+    if OLID.is_file():
+        report["olid_test"] = figures(measure.olid_test(score, bands))
+    return report
+
+
 def run(workdir: Path) -> dict:
     from moderation.scoring import CompositeScorer, EmbeddedScorer
 
-    composite = CompositeScorer()
+    composite = CompositeScorer(cache_dir=workdir / "cache")
     swear_words = EmbeddedScorer()
     report = {"speed": speed(composite)}
     print(f"  composite: {report['speed']}", flush=True)
+    report["quality"] = quality(composite)
+    print(f"  quality: { {k: v for k, v in report['quality'].items() if k != 'identity'} }",
+          flush=True)
     report["devset"] = devset(composite, swear_words)
     print(f"  devset: {report['devset']}", flush=True)
     report["olid"] = olid_site_model(workdir, composite)

@@ -24,11 +24,12 @@ def register(app: Flask) -> None:
     from moderation.cli_articles import article_cli
     from moderation.cli_model import model_cli
     from moderation.cli_policy import policy_cli
+    from moderation.cli_quality import quality
     from moderation.cli_queue import queue_counts_command
     from moderation.cli_supervise import supervise
 
     for command in (create_user, seed_demo, worker, score, rescore, serve, import_decisions,
-                    evaluate, policy_cli, model_cli, reset_two_step, supervise,
+                    evaluate, quality, policy_cli, model_cli, reset_two_step, supervise,
                     queue_counts_command, article_cli):
         app.cli.add_command(command)
 
@@ -173,20 +174,11 @@ def _quietly(step, fallback):
 
 def _policy_for_scoring():
     """The active policy; on a database not migrated yet, the defaults (and a word why)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from moderation.models import Policy
     from moderation.services import policy as policies
 
-    try:
-        policy = policies.active_policy()
-    except SQLAlchemyError:
-        click.echo("no database yet (run `flask --app wsgi db upgrade`): banding with the "
-                   "default thresholds", err=True)
-        policy = Policy(version=None, thresholds=policies.default_thresholds(),
-                        reject_action="hold")
-    db.session.rollback()  # a default policy made up for a fresh database is not saved here
-    return policy
+    return policies.active_or_defaults(
+        lambda: click.echo("no database yet (run `flask --app wsgi db upgrade`): banding with "
+                           "the default thresholds", err=True))
 
 
 def _score_line(text, scored, policy, identity, word_lists=None, site_version=None) -> dict:

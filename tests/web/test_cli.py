@@ -10,9 +10,9 @@ from moderation.models import Article, Comment, CommentState, Role, Score, User
 from tests.factories import make_article, make_comment
 
 COMMANDS = ("create-user", "seed-demo", "worker", "score", "rescore", "serve",
-            "import-decisions", "evaluate", "policy", "policy show", "policy versions",
+            "import-decisions", "evaluate", "quality", "policy", "policy show", "policy versions",
             "policy reband", "model", "model train", "model list", "model activate",
-            "model rollback", "model crossval", "model export-onnx")
+            "model rollback", "model crossval", "model export-onnx", "model prepare")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
