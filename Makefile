@@ -68,7 +68,7 @@ bench: install-test
 	$(PY) -m bench.scoring_report
 
 # Retrain the offline composite from its corpus and OLID (../shared/data/olid): the encoder's
-# adapter (about 10 minutes on two cores), then the label heads and their calibration. Commit
+# adapter (about half an hour on two cores), then the label heads and their calibration. Commit
 # scoring/adapter.safetensors and scoring/heads.json; `make test` checks they match the corpus.
 heads: install-test
 	$(PY) -m moderation.scoring.finetune

@@ -82,7 +82,8 @@ def tables(report: dict, speed_: dict, points) -> str:
     if q.get("olid_test"):
         lines.append(f"| ranking (ROC-AUC ≥ 0.86) | OLID's held-out fifth, "
                      f"{q['olid_test']['rows']:,} tweets | "
-                     f"**risk ROC-AUC {q['olid_test']['risk_auc']:.3f}** |")
+                     f"**risk ROC-AUC {q['olid_test']['risk_auc']:.3f}**"
+                     + (" (goal not met)" if q["olid_test"]["risk_auc"] < 0.86 else "") + " |")
     identity = q["identity"]
     lines.append(f"| fairness (every term ≥ 0.90, benign ≤ 10% not approved) | identity "
                  f"templates, {identity['terms']} terms | worst subgroup "

@@ -53,12 +53,13 @@ def example_score(similarity: np.ndarray, head: Head) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logits))
 
 
-def apply_examples(scores: dict[str, np.ndarray], nearest: Nearest, heads: Heads
-                   ) -> dict[str, np.ndarray]:
+def apply_examples(scores: dict[str, np.ndarray], nearest: Nearest, heads: Heads,
+                   may_calm: np.ndarray) -> dict[str, np.ndarray]:
     """Per label, a boolean row mask: where a harmful example drove the label up. `scores` is
     changed in place: a near repeat of a harmful example raises the label to what the repeat
-    is worth; a near repeat of a look-alike keeps a label the heads did not find extreme just
-    under its approve threshold."""
+    is worth; where `may_calm` (comments of one window: a harmless line quoted inside a long
+    comment must not vouch for the rest), a near repeat of a look-alike keeps a label the heads
+    did not find extreme just under its approve threshold."""
     driven = {}
     for label in SEMANTIC_LABELS:
         head, values = heads.heads[label], scores[label]
@@ -66,8 +67,8 @@ def apply_examples(scores: dict[str, np.ndarray], nearest: Nearest, heads: Heads
         raised = example_score(harmful, head)
         drives = (harmful >= NEAR) & (harmful > lookalike) & (raised > values)
         values[drives] = raised[drives]
-        calmed = ((lookalike >= NEAR + 0.05) & (lookalike > harmful) & (values < head.reject)
-                  & (values >= head.approve))
+        calmed = (may_calm & (lookalike >= NEAR + 0.05) & (lookalike > harmful)
+                  & (values < head.reject) & (values >= head.approve))
         values[calmed] = head.approve * 0.95
         driven[label] = drives
     return driven
@@ -76,8 +77,10 @@ def apply_examples(scores: dict[str, np.ndarray], nearest: Nearest, heads: Heads
 def labels_from_parts(heads: Heads, near: NearExamples, embeddings: np.ndarray,
                       obscene: np.ndarray, windows: np.ndarray) -> dict[str, np.ndarray]:
     """The composite's labels again from what a stored score keeps (the riskiest window's
-    embedding, the calibrated swear-word score, the window count), for replaying a change of
-    examples without a model. For a comment of one window this is what scoring gave."""
+    embedding, the stored swear-word score, the window count), for replaying a change of
+    examples without a model. An approximation: the stored obscene score is read back as the
+    swear-word probability (the gate may have capped it) and the embedding was kept at float16;
+    a change of examples moves both sides of a replay alike."""
     obscene_head = heads.heads["obscene"]
     swearing = 1.0 / (1.0 + np.exp(-np.array([obscene_head.raw_for(float(np.clip(v, 1e-6,
                                                                                   1 - 1e-6)))
@@ -87,7 +90,7 @@ def labels_from_parts(heads: Heads, near: NearExamples, embeddings: np.ndarray,
     values = {label: heads.heads[label].calibrate(raw[label] - penalty)
               for label in heads.labels}
     heads.apply_gate(values)
-    apply_examples(values, near.nearest(embeddings), heads)
+    apply_examples(values, near.nearest(embeddings), heads, np.asarray(windows) <= 1)
     return values
 
 
@@ -166,7 +169,8 @@ class CompositeScorer:
     def _cache_path(self) -> Path | None:
         if self.cache_dir is None:
             return None
-        return self.cache_dir / f"example-vectors-{self.encoder.expected_sha256[:16]}.npz"
+        key = hashlib.sha256(self.encoder.identity.version.encode()).hexdigest()[:16]
+        return self.cache_dir / f"example-vectors-{key}.npz"
 
     def _read_cache(self) -> None:
         path = self._cache_path()
@@ -175,9 +179,9 @@ class CompositeScorer:
         try:
             with np.load(path, allow_pickle=False) as stored:
                 keys, vectors = stored["keys"], stored["vectors"]
-        except (OSError, ValueError, KeyError):
-            return  # unreadable: embedded again and rewritten
-        by_key = dict(zip((str(k) for k in keys), vectors, strict=True))
+            by_key = dict(zip((str(k) for k in keys), vectors, strict=True))
+        except Exception:  # noqa: BLE001  unreadable or torn: embedded again and rewritten
+            return
         for example in self._examples:
             vector = by_key.get(_text_key(example.text))
             if vector is not None and vector.shape == (DIMENSIONS,):
@@ -187,15 +191,16 @@ class CompositeScorer:
         path = self._cache_path()
         if path is None:
             return
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             texts = sorted(self._vectors)
-            partial = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
             np.savez(partial, keys=np.array([_text_key(t) for t in texts]),
                      vectors=np.array([self._vectors[t] for t in texts], dtype=np.float32))
             os.replace(partial, path)
         except OSError:
-            pass  # a read-only instance folder only costs the next start its embedding time
+            # A read-only instance folder only costs the next start its embedding time.
+            partial.unlink(missing_ok=True)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Whole-text embeddings (truncated at a window), as the examples are embedded; the
@@ -244,9 +249,8 @@ class CompositeScorer:
             harmful={label: nearest.harmful[label][[i]] for label, i in closest.items()},
             harmful_index={label: nearest.harmful_index[label][[i]]
                            for label, i in closest.items()},
-            lookalike={label: np.array([nearest.lookalike[label][rows].max()])
-                       for label in SEMANTIC_LABELS})
-        driven = apply_examples(values, near_one, heads)
+            lookalike={label: nearest.lookalike[label][[i]] for label, i in closest.items()})
+        driven = apply_examples(values, near_one, heads, np.array([count == 1]))
         labels = {label: round(float(values[label][0]), 6) for label in BASE_LABELS}
         matches = {}
         for label in SEMANTIC_LABELS:

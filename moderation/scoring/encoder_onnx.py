@@ -44,13 +44,17 @@ def session(path: Path, build_model: Callable[[], Any], tokenizer: Any, threads:
     """An ORT session for the cached export at `path`, exporting it first when missing."""
     import onnxruntime
 
-    if not path.is_file():
-        _export(build_model(), tokenizer, path)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = max(1, threads)
     options.log_severity_level = 3
-    return onnxruntime.InferenceSession(str(path), options,
-                                        providers=["CPUExecutionProvider"])
+    if path.is_file():
+        try:
+            return onnxruntime.InferenceSession(str(path), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001  a torn or foreign file: export it again
+            path.unlink(missing_ok=True)
+    _export(build_model(), tokenizer, path)
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def run(session: Any, padded: dict) -> Any:

@@ -82,7 +82,7 @@ def train(found, *, epochs: int, seed: int, rank: int = RANK,
     targets_ = np.array([[target(item, label) for label in LABELS] for item in found],
                         dtype=np.float32)
     swearing = profanity_logit(np.array([item.profanity for item in found]))
-    steps = epochs * (len(order) + batch_size - 1) // batch_size
+    steps = epochs * ((len(order) + batch_size - 1) // batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=[5e-4, 5e-3], total_steps=steps, pct_start=0.1)
     model.train()

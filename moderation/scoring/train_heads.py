@@ -71,7 +71,6 @@ RELATED: dict[str, frozenset[str]] = {
 UNKNOWN = "unknown"  # an OLID offensive tweet: toxic, but which kind nobody said
 WEIGHTS = {"olid": 1.0, "corpus": 2.0, "example": 3.0}
 C_GRID = (0.03, 0.1, 0.3, 1.0)
-LENGTH_PENALTIES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 
 
 @dataclass

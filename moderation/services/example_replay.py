@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from moderation.extensions import db
-from moderation.models import LABELS, Comment, ExampleVector, Score
+from moderation.models import LABELS, SITE_LABEL, Comment, ExampleVector, Score
 from moderation.scoring.composite import CompositeScorer, labels_from_parts
-from moderation.scoring.encoder import SentenceEncoder
 from moderation.scoring.examples import Example, NearExamples
 from moderation.scoring.heads import Heads
 from moderation.services import policy as policies
@@ -39,8 +38,15 @@ class ExampleReplay:
         return dict(Counter((before, after) for _, before, after in self.moved))
 
 
-def _vectors(examples: list[Example]) -> tuple[np.ndarray | None, int]:
-    encoder = SentenceEncoder().identity.version
+def _composite() -> CompositeScorer:
+    """The configured composite (its identity needs no model loaded), or one as shipped."""
+    from moderation.services.scorer import scorer_choice
+
+    scorer = scorer_choice().scorer
+    return scorer if isinstance(scorer, CompositeScorer) else CompositeScorer()
+
+
+def _vectors(examples: list[Example], encoder: str) -> tuple[np.ndarray | None, int]:
     keys = {text_key(e.text) for e in examples}
     stored = dict(db.session.execute(
         db.select(ExampleVector.text_sha256, ExampleVector.vector)
@@ -51,21 +57,30 @@ def _vectors(examples: list[Example]) -> tuple[np.ndarray | None, int]:
     return np.vstack([unpack_embedding(stored[text_key(e.text)]) for e in examples]), 0
 
 
-def _recent(limit: int):
+def _recent(limit: int, composite: CompositeScorer):
+    """The newest comments scored by this composite's models (any example set: an older
+    encoder's or heads' embeddings and labels would not replay), with the site label only where
+    the active site model gave it."""
+    models = composite.identity.version.split("+ex:")[0]
     rows = db.session.execute(
-        db.select(Comment.id, Score.embedding, Score.windows,
+        db.select(Comment.id, Score.embedding, Score.windows, Score.site_model_id,
                   *(getattr(Score, label) for label in LABELS))
         .join(Score, db.and_(Score.comment_id == Comment.id,
                              Score.scorer_name == Comment.scorer_name,
                              Score.scorer_version == Comment.scorer_version))
-        .where(Comment.scorer_name == CompositeScorer.name, Score.embedding.is_not(None))
+        .where(Comment.scorer_name == CompositeScorer.name, Score.embedding.is_not(None),
+               Comment.scorer_version.startswith(f"{models}+ex:", autoescape=True))
         .order_by(Comment.id.desc()).limit(limit)
     ).all()
+    active_site_model = policies.active_site_model_id()
     ids = np.array([row[0] for row in rows], dtype=np.int64)
     embeddings = np.vstack([unpack_embedding(row[1]) for row in rows]) if rows else None
     windows = np.array([row[2] or 1 for row in rows], dtype=np.float64)
-    values = np.array([[np.nan if v is None else v for v in row[3:]] for row in rows],
+    values = np.array([[np.nan if v is None else v for v in row[4:]] for row in rows],
                       dtype=np.float64).reshape(len(rows), len(LABELS))
+    stale = np.array([row[3] is None or row[3] != active_site_model for row in rows],
+                     dtype=bool)
+    values[stale, LABELS.index(SITE_LABEL)] = np.nan
     return ids, embeddings, windows, values
 
 
@@ -84,14 +99,16 @@ def replay(*, add: list[Example] = (), remove: list[Example] = (),
     current = active()
     proposed = [e for e in current if e not in set(remove)] + [e for e in add
                                                                if e not in set(current)]
-    vectors, missing = _vectors(list(dict.fromkeys([*current, *proposed])))
+    composite = _composite()
+    vectors, missing = _vectors(list(dict.fromkeys([*current, *proposed])),
+                                composite.encoder.identity.version)
     if vectors is None:
         return ExampleReplay(missing_vectors=missing)
     position = {e: i for i, e in enumerate(dict.fromkeys([*current, *proposed]))}
-    ids, embeddings, windows, values = _recent(limit)
+    ids, embeddings, windows, values = _recent(limit, composite)
     if embeddings is None:
         return ExampleReplay()
-    heads = Heads.load()
+    heads = composite.heads
     policy = policies.active_policy()
     codes = []
     for examples in (current, proposed):

@@ -151,6 +151,11 @@ def can_activate(model: SiteModel, base_scorer: str) -> str | None:
 def more_work_for_nothing(model: SiteModel) -> str | None:
     """Why not, when on the held-out decisions the model would send moderators a larger share
     of comments without making the reject band any more precise; else None."""
+    if "deployed_auc" not in model.evidence:
+        # Measured when the site label could only add to the queue: not what it would do now.
+        return (f"Site model v{model.version}'s evidence was measured under the earlier banding "
+                "rule (the site label only adding to the queue); train a new one to see what "
+                "it would do now.")
     before = model.evidence.get("base_at_thresholds") or {}
     after = model.evidence.get("site_at_thresholds") or {}
     if "queued_share" not in before or "queued_share" not in after:

@@ -270,7 +270,7 @@ def test_training_from_the_command_line_never_activates_and_activation_is_its_ow
 
 def _model_with(before: dict, after: dict) -> SiteModel:
     return SiteModel(version=3, base_scorer=BASE, head={}, beats_base=True, active=False,
-                     evidence={"site_auc": 0.9, "base_auc": 0.8,
+                     evidence={"site_auc": 0.9, "base_auc": 0.8, "deployed_auc": 0.9,
                                "base_at_thresholds": before, "site_at_thresholds": after})
 
 
@@ -287,3 +287,8 @@ def test_a_model_that_queues_more_without_a_more_precise_reject_band_is_refused(
                             {"queued_share": 0.3, "precision": 0.6})
     assert site_models.can_activate(sharper, BASE) is None
     assert site_models.can_activate(less_work, BASE) is None
+
+    older = _model_with({"queued_share": 0.5, "precision": 0.6},
+                        {"queued_share": 0.3, "precision": 0.6})
+    del older.evidence["deployed_auc"]  # trained before the site label replaced thresholds
+    assert "measured under the earlier banding rule" in site_models.can_activate(older, BASE)

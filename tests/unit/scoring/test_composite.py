@@ -236,3 +236,41 @@ def test_empty_and_odd_texts_score_without_errors(composite):
     assert len(results) == 4
     for scored in results:
         assert all(0.0 <= value <= 1.0 for value in scored.labels.values())
+
+
+def test_a_harmless_line_quoted_in_a_long_comment_does_not_vouch_for_the_rest(composite):
+    ordinary = "Thank you for this careful and balanced report, it was a pleasure to read."
+    assert Example("ordinary", ordinary, False) in composite.examples
+    abuse = ("@kemp_r you again. Every thread, the same drivel from you. Nobody here wants you, "
+             "so crawl back to whatever hole you came from and stay there. ")
+    text = abuse * 4 + ordinary
+    [scored] = composite.score([text])
+    assert scored.windows > 1
+    assert not _approved(scored.labels), scored.labels
+
+
+def test_an_admins_harmless_example_calms_a_comment_that_nearly_repeats_it(composite):
+    text = "the parish newsletter deserves to be fed to the goats"
+    [before] = composite.score([text])
+    assert not _approved(before.labels) and before.risk < 0.9, before.labels  # in between
+    original = composite.examples
+    try:
+        composite.set_examples([*original, Example("ordinary", text, harmful=False)])
+        [after] = composite.score([text])
+        assert _approved(after.labels), after.labels
+    finally:
+        composite.set_examples(original)
+
+
+def test_a_torn_cache_file_is_embedded_again_and_rewritten(tmp_path):
+    first = CompositeScorer(cache_dir=tmp_path)
+    first.load()
+    [cache] = tmp_path.glob("example-vectors-*.npz")
+    cache.write_bytes(b"PK\x03\x04 not really a zip")
+
+    second = CompositeScorer(cache_dir=tmp_path)
+    second.load()  # no exception: the examples are embedded again
+    assert second.ready
+    with np.load(cache, allow_pickle=False) as stored:
+        assert len(stored["keys"]) == len({e.text for e in second.examples})
+    assert not list(tmp_path.glob(".*.tmp.npz"))

@@ -49,3 +49,15 @@ def test_a_failed_export_falls_back_to_torch_with_a_warning(tmp_path, monkeypatc
 def test_an_unknown_runtime_is_refused():
     with pytest.raises(ValueError, match="onnx or torch"):
         SentenceEncoder(runtime="tensorflow")
+
+
+def test_a_torn_export_is_made_again(tmp_path):
+    first = SentenceEncoder(runtime="onnx", cache_dir=tmp_path)
+    expected = first.encode(TEXTS[:1])
+    [export] = tmp_path.glob("minilm-*.onnx")
+    export.write_bytes(b"not an onnx graph")
+
+    again = SentenceEncoder(runtime="onnx", cache_dir=tmp_path)
+    assert np.abs(again.encode(TEXTS[:1]) - expected).max() < 1e-4
+    assert again._loaded.session is not None
+    assert export.stat().st_size > 1000
