@@ -53,7 +53,10 @@ def session(path: Path, build_model: Callable[[], Any], tokenizer: Any, threads:
                                                 providers=["CPUExecutionProvider"])
         except Exception:  # noqa: BLE001  a torn or foreign file: export it again
             path.unlink(missing_ok=True)
-    _export(build_model(), tokenizer, path)
+    from .detoxify_onnx import _quiet_onnxruntime  # the optimizer logs a line per fusion
+
+    with _quiet_onnxruntime():
+        _export(build_model(), tokenizer, path)
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
