@@ -57,6 +57,11 @@ def quality(sets_dir: Path | None, olid: Path | None, as_json: bool) -> None:
         report = _measure(choice.scorer.score, bands, sets_dir, olid)
     except ScorerError as error:
         raise click.ClickException(str(error)) from None
+    except KeyError as error:
+        raise click.ClickException(f"A set in {sets_dir} lacks the column {error}; see "
+                                   "docs/scoring.md for each file's columns.") from None
+    except (UnicodeDecodeError, ValueError, OSError) as error:
+        raise click.ClickException(f"A set in {sets_dir} could not be read: {error}") from None
     report["scorer"] = choice.scorer.identity.label
     report["policy_version"] = policy.version
     if as_json:

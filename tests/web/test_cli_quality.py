@@ -66,3 +66,11 @@ def test_quality_says_what_is_missing(runner, tmp_path):
     result = runner.invoke(args=["quality", "--sets", str(tmp_path)])
     assert result.exit_code == 1
     assert "has no benign_news_comments.tsv; pass --sets" in result.output
+
+
+def test_quality_names_a_missing_column_instead_of_a_traceback(runner, sets):
+    (sets / "harm_devset9.tsv").write_text("label\ttext\nharmful\tsome words here\n",
+                                           encoding="utf-8")
+    result = runner.invoke(args=["quality", "--sets", str(sets)])
+    assert result.exit_code == 1
+    assert "lacks the column 'category'" in result.output
