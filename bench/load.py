@@ -9,7 +9,13 @@ p50/p90/p99, answers that were not 303, posts acknowledged versus rows stored in
 under test (must be equal), CPU per post over every server process and split into web
 (gunicorn), worker and database server (bench/processes.py), and how fast the worker drained.
 
-python -m bench.load [--database sqlite|postgresql|both] [--rates 50,100,200,400] [--seconds 10]"""
+The server scores with the default offline scorer (the composite), as `make run` does, and each
+post is a different real tweet (bench/corpus.py), so the worker's memory of recent texts does
+not flatter it. After the rates, a burst: 2,000 posts sent as fast as the generator can, and
+the time from the first post to the last comment scored.
+
+python -m bench.load [--database sqlite|postgresql|both] [--rates 50,100,200,400] [--seconds 20]
+                     [--scorer composite]"""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+import zlib
 from pathlib import Path
 
 from bench.processes import cpu_by_role, difference, processes
@@ -64,6 +71,9 @@ async def _post(port: int, path: str, body: bytes, cookie: str) -> int:
 
 
 async def _open_loop(port, path, token, cookie, rate, seconds, tag):
+    from bench.corpus import texts
+
+    bodies, _ = texts(int(rate * seconds), seed=zlib.crc32(str(tag).encode()))
     latencies, statuses = [], []
     start = time.perf_counter() + 0.2
     tasks = []
@@ -73,7 +83,7 @@ async def _open_loop(port, path, token, cookie, rate, seconds, tag):
         await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
         body = urllib.parse.urlencode({
             "author_name": f"Reader {n % 97}", "csrf_token": token,
-            "body": f"Load comment {tag}-{n}: the council should publish the flood report."
+            "body": f"{bodies[n]} ({tag}-{n})"
         }).encode()
         try:
             status = await _post(port, path, body, cookie)
@@ -133,31 +143,34 @@ def _database(kind: str, folder: Path):
         yield url, url, server.pid, f"PostgreSQL {bin_dir.parent.name}"
 
 
-def run(workdir: Path, rates=(50, 100, 200, 400), seconds: float = 10.0,
-        databases=DATABASES) -> dict:
+BURST = 2000
+
+
+def run(workdir: Path, rates=(50, 100, 200, 400), seconds: float = 20.0,
+        databases=DATABASES, scorer: str = "composite") -> dict:
     from moderation.supervisor import default_processes
 
     results = {"server": f"make run (flask supervise: gunicorn {default_processes()} processes "
                          f"x {THREADS} threads + 1 worker process)",
-               "seconds_per_rate": seconds}
+               "scorer": scorer, "seconds_per_rate": seconds}
     for kind in databases:
         print(f"  {kind}:", flush=True)
         try:
-            results[kind] = _run_on(kind, workdir / f"load-{kind}", rates, seconds)
+            results[kind] = _run_on(kind, workdir / f"load-{kind}", rates, seconds, scorer)
         except Unavailable as missing:
             results[kind] = f"skipped: {missing}"
     print(table(results), flush=True)
     return results
 
 
-def _run_on(kind: str, folder: Path, rates, seconds: float) -> dict:
+def _run_on(kind: str, folder: Path, rates, seconds: float, scorer: str) -> dict:
     from sqlalchemy import create_engine, text
 
     from moderation.services.demo import ARTICLES
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.py").write_text("SECRET_KEY = 'bench-load'\n")
-    env = dict(os.environ, MODERATION_INSTANCE_PATH=str(folder), MODERATION_SCORER="embedded",
+    env = dict(os.environ, MODERATION_INSTANCE_PATH=str(folder), MODERATION_SCORER=scorer,
                MODERATION_ADMIN_PASSWORD="bench admin password 1",
                MODERATION_MODERATOR_PASSWORD="bench moderator password 1",
                MODERATION_POST_LIMIT="1000000 per minute")
@@ -177,14 +190,18 @@ def _run_on(kind: str, folder: Path, rates, seconds: float) -> dict:
             return count
 
         port = _free_port()
-        server = subprocess.Popen(FLASK + ["supervise", "--port", str(port)], cwd=ROOT,
+        workers = ["--workers", os.environ["BENCH_LOAD_WORKERS"]] \
+            if os.environ.get("BENCH_LOAD_WORKERS") else []
+        server = subprocess.Popen(FLASK + ["supervise", "--port", str(port), *workers], cwd=ROOT,
                                   env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         try:
             _wait_for_worker(port)
-            return {"database": name, "rates": [
+            measured = {"database": name, "rates": [
                 _one_rate(port, rate, seconds, stored, server.pid, database_pid, ARTICLES)
                 for rate in rates]}
+            measured["burst"] = _burst(port, stored, ARTICLES)
+            return measured
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -214,13 +231,14 @@ def _one_rate(port, rate, seconds, stored, server_pid, database_pid, articles) -
     generator.start()
     latencies, statuses = queue.get()
     generator.join()
-    cpu = difference(cpu_by_role(processes(), server_pid, database_pid), cpu_before)
     acknowledged = statuses.count(303)
     rows = stored() - before_rows
     drained_at = time.monotonic()
     while (h := _health(port)) and h["comments"]["awaiting_score"] > 0:
         time.sleep(0.2)
     drain_wait = time.monotonic() - drained_at
+    # After the drain: a worker that fell behind spends its CPU on these posts afterwards.
+    cpu = difference(cpu_by_role(processes(), server_pid, database_pid), cpu_before)
 
     def per_post(seconds_spent: float) -> float:
         return round(seconds_spent * 1000 / max(1, acknowledged), 2)
@@ -243,6 +261,34 @@ def _one_rate(port, rate, seconds, stored, server_pid, database_pid, articles) -
           f"{acknowledged}/{len(statuses)} acknowledged, {rows} stored, CPU ms/post: web "
           f"{result['cpu_ms_per_post_web']}, worker {result['cpu_ms_per_post_worker']}, "
           f"database {result['cpu_ms_per_post_database_server']}", flush=True)
+    return result
+
+
+def _burst(port, stored, articles) -> dict:
+    """BURST posts offered at 2,000/s (the generator sends as fast as it can): seconds from
+    the first post to the last comment scored, and whether every acknowledged post was
+    stored."""
+    slug = articles[0]["slug"]
+    token, cookie = _session(port, slug)
+    before_rows = stored()
+    queue = multiprocessing.Queue()
+    started = time.monotonic()
+    generator = multiprocessing.Process(
+        target=_generate, args=(port, f"/articles/{slug}/comments", token, cookie, BURST, 1.0,
+                                "burst", queue))
+    generator.start()
+    latencies, statuses = queue.get()
+    generator.join()
+    sent_by = time.monotonic() - started
+    while (h := _health(port)) and h["comments"]["awaiting_score"] > 0:
+        time.sleep(0.1)
+    result = {"posts": BURST, "acknowledged": statuses.count(303),
+              "rows_stored": stored() - before_rows,
+              "all_answered_s": round(sent_by, 1),
+              "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+              "last_scored_s_after_first_post": round(time.monotonic() - started, 1)}
+    print(f"    burst of {BURST}: answered in {result['all_answered_s']} s, last scored "
+          f"{result['last_scored_s_after_first_post']} s after the first post", flush=True)
     return result
 
 
@@ -273,12 +319,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=(*DATABASES, "both"), default="both")
     parser.add_argument("--rates", default="50,100,200,400")
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--scorer", default="composite",
+                        help="MODERATION_SCORER for the server (default: composite, what "
+                             "make run scores with when Detoxify's weights are absent)")
     args = parser.parse_args()
     rates = tuple(int(rate) for rate in args.rates.split(","))
     databases = DATABASES if args.database == "both" else (args.database,)
     with tempfile.TemporaryDirectory() as workdir:
-        print(json.dumps(run(Path(workdir), rates, args.seconds, databases), indent=2))
+        print(json.dumps(run(Path(workdir), rates, args.seconds, databases, args.scorer),
+                         indent=2))
 
 
 if __name__ == "__main__":

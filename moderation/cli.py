@@ -99,11 +99,12 @@ def seed_demo() -> None:
 @click.option("--batches", type=int, default=None, help="Stop after this many batches.")
 def worker(once: bool, batches: int | None) -> None:
     """Score and band new comments until stopped (Ctrl-C or SIGTERM). Run as many as you like."""
-    from moderation.worker import Worker
+    from moderation.worker import Worker, settle_process
 
     app = current_app._get_current_object()
+    manners = settle_process(app)
     scoring_worker = Worker(app)
-    click.echo(f"worker {scoring_worker.id}: {scoring_worker.reason}")
+    click.echo(f"worker {scoring_worker.id}: {scoring_worker.reason}; {manners}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

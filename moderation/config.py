@@ -34,12 +34,24 @@ DEFAULTS = {
     # torch | onnx: ONNX Runtime on an int8 export, cached beside the checkpoint (or in
     # instance/onnx/ when that folder is read-only); `flask model export-onnx` makes it ahead.
     "MODERATION_DETOXIFY_RUNTIME": "torch",
+    # The offline composite's sentence encoder on ONNX Runtime: int8 (about twice float32's
+    # speed, what its heads are trained on) or float32.
+    "MODERATION_ENCODER_PRECISION": "int8",
     "MODERATION_DEVICE": "cpu",
     "MODERATION_BATCH_SIZE": 16,
     # Pipeline
     "MODERATION_WORKER_BATCH": 32,
     "MODERATION_WORKER_POLL_SECONDS": 1.0,
     "MODERATION_WORKER_GATHER_SECONDS": 0.1,
+    # A scoring worker process (`flask worker`, what `make run` starts) uses this many threads
+    # for its model (0: one per core) and lowers its own priority by this much (nice), so that
+    # readers' requests on the same cores never wait behind a batch; add workers to use more
+    # cores.
+    "MODERATION_WORKER_THREADS": 1,
+    "MODERATION_WORKER_NICE": 10,
+    # Texts a worker remembers the scores of: an identical text (a pasted campaign, a
+    # resubmitted comment) is scored once while its scorer version stays the same (0: off).
+    "MODERATION_WORKER_RECENT_TEXTS": 4096,
     # A claimed batch's lease, renewed every third of it while the worker is alive: a crashed
     # worker's comments are claimable again this long after it died.
     "MODERATION_LEASE_SECONDS": 30,

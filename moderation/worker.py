@@ -11,6 +11,7 @@ import concurrent.futures
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -20,6 +21,7 @@ from flask import Flask
 from moderation.extensions import db
 from moderation.models import WorkerHeartbeat, utcnow
 from moderation.scoring import ScoredText, Scorer
+from moderation.scoring.recent import RecentScores
 from moderation.services import examples, pipeline, queue_counts, site_models
 from moderation.services.scorer import scorer_choice
 from moderation.webhook_sender import WebhookSender
@@ -31,6 +33,28 @@ HEARTBEAT_EVERY_SECONDS = 2.0
 
 class ScoringTimeout(Exception):
     pass
+
+
+def settle_process(app: Flask) -> str:
+    """A worker process's manners on shared cores, set before its model loads: at most
+    MODERATION_WORKER_THREADS threads for the model (0: one per core), and a priority lowered
+    by MODERATION_WORKER_NICE, so readers' requests are served before a batch is scored.
+    Returns a line for the log."""
+    threads = int(app.config["MODERATION_WORKER_THREADS"])
+    if threads > 0:
+        # ONNX Runtime sessions (composite, Detoxify on onnx) and torch both read it at load.
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+    nice = int(app.config["MODERATION_WORKER_NICE"])
+    niceness = None
+    if nice > 0 and hasattr(os, "nice"):
+        try:
+            niceness = os.nice(nice)
+        except OSError:  # not allowed here: run at the normal priority
+            niceness = None
+    return (f"model threads: {threads if threads > 0 else 'one per core'}; "
+            f"priority: {'nice ' + str(niceness) if niceness is not None else 'unchanged'}")
 
 
 class LeaseKeeper:
@@ -92,6 +116,7 @@ class Worker:
         self._shown: tuple | None = None
         self._shown_total = 0
         self._warning: str | None = None  # this batch went through, but something was skipped
+        self.recent = RecentScores(int(config["MODERATION_WORKER_RECENT_TEXTS"]))
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scorer")
         # A scorer call that timed out still runs (and holds the model's lock): no new batch
         # is claimed until it returns, so comments wait unclaimed for other workers instead
@@ -201,7 +226,8 @@ class Worker:
 
     def _score(self, claimed: list[pipeline.Claimed]) -> dict[int, ScoredText]:
         texts = [item.body for item in claimed]
-        scored = self._call(self.scorer.score, texts, timeout=self.timeout, what="the scorer")
+        scored = self._call(self.recent.score, self.scorer, texts, timeout=self.timeout,
+                            what="the scorer")
         if len(scored) != len(claimed):
             raise RuntimeError(f"scorer returned {len(scored)} results for {len(claimed)} texts")
         return {item.id: result for item, result in zip(claimed, scored, strict=True)}

@@ -16,6 +16,7 @@ from .encoder import packaged_model_dir
 
 CHOICES: tuple[str, ...] = ("auto", "detoxify", "composite", "embedded")
 RUNTIMES: tuple[str, ...] = ("torch", "onnx")  # how Detoxify runs, when it is chosen
+PRECISIONS: tuple[str, ...] = ("int8", "float32")  # the composite's encoder on ONNX Runtime
 _EMBEDDED = "the embedded alt-profanity-check model"
 _COMPOSITE = ("the offline composite (learned heads over all-MiniLM-L6-v2 sentence "
               "embeddings and alt-profanity-check)")
@@ -38,23 +39,29 @@ def choose_scorer(
     runtime: str = "torch",
     onnx_cache_dir: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
+    encoder_precision: str = "int8",
 ) -> ScorerChoice:
     """Construct (never load) the scorer that `choice` asks for."""
     normalised = choice.strip().lower() if isinstance(choice, str) else choice
     if normalised not in CHOICES:
         raise ValueError(f"MODERATION_SCORER must be one of {', '.join(CHOICES)}; got {choice!r}")
     runtime = check_runtime(runtime)
+    if encoder_precision not in PRECISIONS:
+        raise ValueError(f"MODERATION_ENCODER_PRECISION must be one of {', '.join(PRECISIONS)}; "
+                         f"got {encoder_precision!r}")
     prefix = f"MODERATION_SCORER={normalised}"
     if normalised == "embedded":
         return ScorerChoice(EmbeddedScorer(), f"{prefix}: using {_EMBEDDED}")
     if normalised == "composite":
-        return ScorerChoice(CompositeScorer(batch_size=batch_size, cache_dir=cache_dir),
+        return ScorerChoice(CompositeScorer(batch_size=batch_size, cache_dir=cache_dir,
+                                            precision=encoder_precision),
                             f"{prefix}: using {_COMPOSITE}")
 
     available, why = detoxify_weights_available(model_type, checkpoint, huggingface_config_path)
     if normalised == "auto" and not available:
         if packaged_model_dir() is not None:
-            return ScorerChoice(CompositeScorer(batch_size=batch_size, cache_dir=cache_dir),
+            return ScorerChoice(CompositeScorer(batch_size=batch_size, cache_dir=cache_dir,
+                                                precision=encoder_precision),
                                 f"{prefix}: {why}; using {_COMPOSITE}")
         return ScorerChoice(EmbeddedScorer(), f"{prefix}: {why}, and the {ENCODER_PACKAGE} "
                                               f"package is not installed; using {_EMBEDDED}")

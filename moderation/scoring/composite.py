@@ -102,11 +102,11 @@ class CompositeScorer:
                  encoder: SentenceEncoder | None = None,
                  profanity: EmbeddedScorer | None = None,
                  heads: Heads | None = None, batch_size: int = 32,
-                 cache_dir: str | os.PathLike | None = None):
+                 cache_dir: str | os.PathLike | None = None, precision: str = "int8"):
         self.heads = heads or Heads.load()
         self.encoder = encoder or SentenceEncoder(
             batch_size=batch_size, adapter=ADAPTER_FILE if self.heads.adapter else None,
-            cache_dir=cache_dir)
+            cache_dir=cache_dir, precision=precision)
         self.profanity = profanity or EmbeddedScorer()
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._examples = list(shipped_examples() if examples is None else examples)
@@ -120,6 +120,8 @@ class CompositeScorer:
         minilm = self.encoder.identity.version.removeprefix("sha256:")[:8]
         if self.encoder.adapter_sha256:
             minilm += f"+lora:{self.encoder.adapter_sha256[:8]}"
+        if getattr(self.encoder, "precision", "float32") == "int8":
+            minilm += "+int8"
         return ScorerIdentity(self.name, f"apc{apc}+minilm:{minilm}+heads:"
                                          f"{self.heads.fingerprint}+ex:{examples_fingerprint}")
 

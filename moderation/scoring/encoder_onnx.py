@@ -1,7 +1,13 @@
 """The sentence encoder on ONNX Runtime: the same weights (adapter merged), mean pooling and
-normalisation inside one graph, attention fused by the ORT transformer optimizer, float32
-(no quantisation: int8 moved these embeddings too far on AVX2-only CPUs). About three times
-torch's speed on two cores, and equal to it within 1e-4 (checked at every export).
+normalisation inside one graph, attention fused by the ORT transformer optimizer.
+
+Two precisions. float32 equals torch within 1e-4 and is about three times its speed on two
+cores. int8 (the default) quantizes the linear layers' weights per output channel in 7 bits
+(signed, reduce_range: no saturation in the u8s8 kernels of AVX2-only CPUs, see
+detoxify_onnx._quantize) with activations quantized on the fly: about twice float32's speed
+again, each vector within cosine 0.98 of torch's on the probes (mean about 0.997 on tweets);
+per-tensor weights moved some vectors to cosine 0.76, so they are not used. Both are checked
+against torch at every export; an export that fails its check is not used.
 
 The export is cached by the weights' and adapter's hashes and the library versions, written
 under a temporary name and renamed into place, so a worker that starts again loads it in well
@@ -18,9 +24,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-RECIPE = 1
+RECIPE = 2  # 2: the int8 precision
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-_TOLERANCE = 1e-4
+PRECISIONS = ("int8", "float32")
+_TOLERANCE = 1e-4  # float32 against torch: the largest difference in any coordinate
+_INT8_COSINE = 0.98  # int8 against torch: the least cosine of a probe's vector
+_PROBES = ["the quick brown fox", "jumps",
+           "Thanks for the update on the bridge repairs.",
+           "I know where you live and I know when you leave for work.",
+           "My lesbian neighbours helped us clear the flood damage last spring.",
+           "over the lazy dog " * 40]
 
 
 def default_cache_dir() -> Path:
@@ -28,19 +41,21 @@ def default_cache_dir() -> Path:
     return Path(cache) / "moderation" / "onnx"
 
 
-def export_path(cache_dir: Path, weights_sha256: str, adapter_sha256: str | None) -> Path:
+def export_path(cache_dir: Path, weights_sha256: str, adapter_sha256: str | None,
+                precision: str = "int8") -> Path:
     versions = []
     for package in ("onnxruntime", "onnx", "torch", "transformers"):
         try:
             versions.append(f"{package}={importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{package}=none")
-    key = hashlib.sha256(f"{RECIPE}|{weights_sha256}|{adapter_sha256}|{'|'.join(versions)}"
-                         .encode()).hexdigest()[:16]
-    return cache_dir / f"minilm-{weights_sha256[:12]}-{key}.onnx"
+    key = hashlib.sha256(f"{RECIPE}|{precision}|{weights_sha256}|{adapter_sha256}|"
+                         f"{'|'.join(versions)}".encode()).hexdigest()[:16]
+    return cache_dir / f"minilm-{weights_sha256[:12]}-{precision}-{key}.onnx"
 
 
-def session(path: Path, build_model: Callable[[], Any], tokenizer: Any, threads: int) -> Any:
+def session(path: Path, build_model: Callable[[], Any], tokenizer: Any, threads: int,
+            precision: str = "int8") -> Any:
     """An ORT session for the cached export at `path`, exporting it first when missing."""
     import onnxruntime
 
@@ -56,7 +71,7 @@ def session(path: Path, build_model: Callable[[], Any], tokenizer: Any, threads:
     from .detoxify_onnx import _quiet_onnxruntime  # the optimizer logs a line per fusion
 
     with _quiet_onnxruntime():
-        _export(build_model(), tokenizer, path)
+        _export(build_model(), tokenizer, path, precision)
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
@@ -88,7 +103,7 @@ def _pooled(model: Any) -> Any:
     return Pooled().eval()
 
 
-def _export(model: Any, tokenizer: Any, path: Path) -> None:
+def _export(model: Any, tokenizer: Any, path: Path, precision: str = "int8") -> None:
     import numpy as np
     import onnxruntime
     import torch
@@ -100,8 +115,8 @@ def _export(model: Any, tokenizer: Any, path: Path) -> None:
     model.eval()
     wrapper = _pooled(model)
     sample = tokenizer(["the quick brown fox", "jumps"], padding=True, return_tensors="pt")
-    probes = tokenizer(["the quick brown fox", "jumps", "over the lazy dog " * 40],
-                       padding=True, truncation=True, max_length=130, return_tensors="pt")
+    probes = tokenizer(_PROBES, padding=True, truncation=True, max_length=130,
+                       return_tensors="pt")
     with torch.inference_mode():
         expected = wrapper(*(probes[name] for name in INPUTS)).numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,4 +141,23 @@ def _export(model: Any, tokenizer: Any, path: Path) -> None:
         gap = float(np.abs(got - expected).max())
         if not gap <= _TOLERANCE:
             raise RuntimeError(f"the ONNX encoder disagrees with torch by {gap:.6f}")
+        if precision == "int8":
+            fused = _quantized(fused, Path(workdir) / "int8.onnx", probes, expected)
         os.replace(fused, path)
+
+
+def _quantized(source: Path, target: Path, probes: Any, expected: Any) -> Path:
+    import onnx
+    import onnxruntime
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # The fused ops have no ONNX type inference: their outputs default to float.
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, reduce_range=True,
+                     per_channel=True,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    check = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    got = run(check, {name: probes[name].numpy() for name in INPUTS})
+    cosine = float((got * expected).sum(axis=1).min())
+    if not cosine >= _INT8_COSINE:
+        raise RuntimeError(f"the int8 ONNX encoder is only {cosine:.4f} (cosine) from torch")
+    return target

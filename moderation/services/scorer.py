@@ -49,6 +49,7 @@ def build_choice(app: Flask, *, scorer: str | None = None, runtime: str | None =
         onnx_cache_dir=onnx_cache_dir(app),
         # The composite keeps its example sentences' embeddings here between starts.
         cache_dir=Path(app.instance_path) / "cache",
+        encoder_precision=app.config["MODERATION_ENCODER_PRECISION"],
     )
 
 

@@ -1,5 +1,6 @@
-"""The sentence encoder on ONNX Runtime gives torch's vectors (adapter merged), exports once
-into its cache, and falls back to torch when the export cannot be made."""
+"""The sentence encoder on ONNX Runtime gives torch's vectors (adapter merged; float32 within
+1e-4, int8 within cosine 0.98), exports once into its cache, and falls back to torch when the
+export cannot be made."""
 
 from __future__ import annotations
 
@@ -15,21 +16,44 @@ TEXTS = ["Thanks for the update on the bridge repairs.",
          "timetable, which several readers have asked about this week. " * 3]
 
 
-def test_onnx_and_torch_give_the_same_vectors_and_the_export_is_reused(tmp_path, monkeypatch):
+def test_float32_onnx_gives_torchs_vectors_and_the_export_is_reused(tmp_path, monkeypatch):
     torch_encoder = SentenceEncoder(runtime="torch")
-    onnx_encoder = SentenceEncoder(runtime="onnx", cache_dir=tmp_path)
+    onnx_encoder = SentenceEncoder(runtime="onnx", precision="float32", cache_dir=tmp_path)
     expected = torch_encoder.encode(TEXTS)
     got = onnx_encoder.encode(TEXTS)
 
     assert onnx_encoder._loaded.session is not None and onnx_encoder._loaded.model is None
     assert np.abs(got - expected).max() < 1e-4
-    [export] = tmp_path.glob("minilm-*.onnx")
+    [export] = tmp_path.glob("minilm-*-float32-*.onnx")
 
     # A restarted encoder loads the export without building (or exporting) the torch model.
     monkeypatch.setattr(encoder_onnx, "_export", lambda *a: pytest.fail("exported again"))
-    again = SentenceEncoder(runtime="onnx", cache_dir=tmp_path)
+    again = SentenceEncoder(runtime="onnx", precision="float32", cache_dir=tmp_path)
     assert np.abs(again.encode(TEXTS) - expected).max() < 1e-4
     assert list(tmp_path.glob("minilm-*.onnx")) == [export]
+
+
+def test_int8_stays_close_to_torch_and_a_texts_vector_is_its_own(tmp_path, monkeypatch):
+    expected = SentenceEncoder(runtime="torch").encode(TEXTS)
+    encoder = SentenceEncoder(cache_dir=tmp_path)  # the default: ONNX Runtime, int8
+    got = encoder.encode(TEXTS)
+
+    assert encoder.precision == "int8" and encoder.identity.version.endswith("+int8")
+    assert (got * expected).sum(axis=1).min() >= 0.98  # cosine, each text
+    # Activations are quantized per call: a text is embedded alone, so its vector does not
+    # depend on what else is in the batch.
+    for n, text in enumerate(TEXTS):
+        assert np.array_equal(encoder.encode([text])[0], got[n])
+    [export] = tmp_path.glob("minilm-*-int8-*.onnx")
+    monkeypatch.setattr(encoder_onnx, "_export", lambda *a: pytest.fail("exported again"))
+    again = SentenceEncoder(cache_dir=tmp_path)
+    assert np.array_equal(again.encode(TEXTS), got)
+    assert list(tmp_path.glob("minilm-*.onnx")) == [export]
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="int8 or float32"):
+        SentenceEncoder(precision="int4")
 
 
 def test_a_failed_export_falls_back_to_torch_with_a_warning(tmp_path, monkeypatch, caplog):

@@ -1,0 +1,48 @@
+"""A scoring worker process caps its model's threads and lowers its priority before its model
+loads (MODERATION_WORKER_THREADS, MODERATION_WORKER_NICE), so readers' requests on the same
+cores are served first. Checked in a child process: niceness cannot be undone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHILD = """
+import json, os, sys
+from moderation import create_app
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                  "SECRET_KEY": "x", "MODERATION_SCORER": "embedded",
+                  **json.loads(sys.argv[1])})
+from moderation.worker import settle_process
+before = os.nice(0)
+line = settle_process(app)
+import torch
+print(json.dumps({"before": before, "after": os.nice(0), "line": line,
+                  "omp": os.environ.get("OMP_NUM_THREADS"), "torch": torch.get_num_threads()}))
+"""
+
+
+def _child(settings: dict, env: dict | None = None) -> dict:
+    environment = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    environment.update(env or {})
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(settings)], cwd=ROOT,
+                          env=environment, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_defaults_give_one_thread_and_a_lower_priority():
+    seen = _child({})
+    assert seen["omp"] == "1" and seen["torch"] == 1
+    assert seen["after"] == min(seen["before"] + 10, 19)
+    assert "model threads: 1" in seen["line"] and f"nice {seen['after']}" in seen["line"]
+
+
+def test_zero_leaves_threads_and_priority_alone():
+    seen = _child({"MODERATION_WORKER_THREADS": 0, "MODERATION_WORKER_NICE": 0},
+                  env={"OMP_NUM_THREADS": "2"})
+    assert seen["omp"] == "2" and seen["after"] == seen["before"]
+    assert "one per core" in seen["line"] and "unchanged" in seen["line"]
