@@ -69,4 +69,38 @@ def _import_predict_prob() -> Callable:
         ) from exc
     except Exception as exc:  # e.g. a scikit-learn version that cannot read its pickles
         raise ScorerError(f"{PACKAGE} is installed but its model did not load: {exc}") from exc
-    return predict_prob
+    return _direct(predict_prob) or predict_prob
+
+
+_PROBES = ["you are a complete idiot", "thanks for the update on the bridge", "what the hell",
+           "I will find you", "", "fuck this", "the council meets on Tuesday at 7pm"]
+
+
+def _direct(predict_prob: Callable) -> Callable | None:
+    """The package's model computed directly: the same TF-IDF features, then the mean over its
+    calibrated folds of sigmoid(-(a * (x . w + c) + b)), one matrix product for all folds.
+    scikit-learn's predict_proba re-validates its input on every fold of every call (about
+    9 ms a call, most of a small batch's cost). Used only when it gives the package's own
+    probabilities on the probes (to 1e-9); otherwise the package's function serves."""
+    try:
+        import numpy as np
+        from profanity_check import profanity_check as package
+
+        folds = package.model.calibrated_classifiers_
+        weights = np.column_stack([np.ravel(f.estimator.coef_) for f in folds])
+        offsets = np.array([float(np.ravel(f.estimator.intercept_)[0]) for f in folds])
+        slopes = np.array([float(f.calibrators[0].a_) for f in folds])
+        biases = np.array([float(f.calibrators[0].b_) for f in folds])
+        if any(getattr(f, "method", "sigmoid") != "sigmoid" for f in folds):
+            return None
+        vectorizer = package.vectorizer
+
+        def direct(texts):
+            decisions = np.asarray(vectorizer.transform(texts) @ weights) + offsets
+            return (1.0 / (1.0 + np.exp(slopes * decisions + biases))).mean(axis=1)
+
+        if np.abs(direct(_PROBES) - predict_prob(_PROBES)).max() > 1e-9:
+            return None
+        return direct
+    except Exception:  # noqa: BLE001  another model layout: the package's function serves
+        return None

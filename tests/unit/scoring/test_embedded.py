@@ -102,3 +102,30 @@ def test_it_separates_offensive_tweets_in_olid(embedded):
     )
 
     assert auc >= 0.75
+
+
+def test_the_direct_computation_gives_the_packages_own_probabilities():
+    """The model is computed without scikit-learn's per-call validation (a small batch's
+    main cost), only because it equals the package's predict_prob."""
+    import numpy as np
+    from profanity_check import predict_prob
+
+    from moderation.scoring import embedded
+
+    direct = embedded._direct(predict_prob)
+    texts = ["You absolute moron", "Great reporting, thank you", "damn good game",
+             "go to hell", "🙂", "a" * 5000, "The vote is on Thursday."] * 3
+    assert direct is not None
+    assert np.abs(direct(texts) - predict_prob(texts)).max() < 1e-9
+    scorer = EmbeddedScorer()
+    assert [s.labels["toxicity"] for s in scorer.score(texts)] == pytest.approx(
+        list(predict_prob(texts)), abs=1e-9)
+
+
+def test_a_model_of_another_layout_falls_back_to_the_packages_function(monkeypatch):
+    from profanity_check import profanity_check as package
+
+    from moderation.scoring import embedded
+
+    monkeypatch.setattr(package, "model", object())  # no calibrated folds to read
+    assert embedded._direct(package.predict_prob) is None

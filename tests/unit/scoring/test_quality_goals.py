@@ -107,6 +107,6 @@ def test_the_demos_harmless_comments_publish_and_its_abuse_waits(score):
 
 BENIGN_IDENTITY_FLOOR = 0.10
 BPSN_FLOOR = 0.90
-# The goal is 0.86; the shipped heads measure 0.837 (docs/scoring.md). This floor catches a
+# The goal is 0.86; the shipped heads measure 0.833 (docs/scoring.md). This floor catches a
 # regression; raise it when a better encoder lands.
 OLID_FLOOR = 0.82
