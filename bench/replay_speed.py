@@ -38,6 +38,9 @@ def _labels(rng, count: int):
     values = np.empty((count, len(LABELS)))
     values[:, 0] = toxicity
     for index, label in enumerate(LABELS[1:], start=1):
+        if label not in share:  # the site model's label: no active site model in this history
+            values[:, index] = np.nan
+            continue
         values[:, index] = np.clip(toxicity * rng.beta(2, 2 / share[label] - 2, count), 0, 1)
     embedded = rng.random(count) < EMBEDDED_SHARE
     values[embedded, 1:] = np.nan

@@ -60,32 +60,28 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     report = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with tempfile.TemporaryDirectory() as workdir:
-        print("embedded model ...", flush=True)
-        report["embedded"] = embedded_speed()
-        print("offline composite: speed, swear-free harm devset, OLID site model ...",
-              flush=True)
-        report["composite"] = offline_scoring.run(Path(workdir))
-        print("pipeline (form posts, then 1 and 2 workers draining, SQLite and PostgreSQL) ...",
-              flush=True)
-        report["pipeline"] = pipeline_speed.run(Path(workdir))
-        print("a comment post's web CPU in process (SQLite and PostgreSQL) ...", flush=True)
-        report["post_cpu_in_process"] = post_profile.measure()
-        print("open-loop load on make run's server (50-400 posts/s, SQLite and PostgreSQL) ...",
-              flush=True)
-        report["load"] = load.run(Path(workdir))
-        print("Detoxify bert-base (random weights) ...", flush=True)
-        report["detoxify"] = detoxify_speed.run(Path(workdir))
-        detoxify = report["detoxify"]
-        print(f"  ONNX int8 {detoxify['onnx_int8_sorted_batches_of_16_per_s']} comments/s: "
-              f"{detoxify['onnx_int8_vs_predict_whole_list']}x Detoxify.predict on the list, "
-              f"{detoxify['onnx_int8_vs_predict_batches_of_16']}x in batches of 16", flush=True)
-        print("queue at growing sizes (SQLite, and PostgreSQL when installed) ...", flush=True)
-        report["queue"] = queue_speed.run(Path(workdir))
-        print("policy replay and suggestions (100k scored comments, SQLite) ...", flush=True)
-        report["replay"] = replay_speed.run(Path(workdir))
-        print(f"  replay 'all' {report['replay']['replay_all_ms']} ms, "
-              f"suggest {report['replay']['suggest_ms']} ms", flush=True)
-    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+        folder = Path(workdir)
+        steps = [
+            ("embedded", "embedded model", embedded_speed),
+            ("composite", "offline composite: speed, swear-free harm devset, OLID site model",
+             lambda: offline_scoring.run(folder)),
+            ("pipeline", "pipeline (form posts, then 1 and 2 workers draining, SQLite and "
+             "PostgreSQL)", lambda: pipeline_speed.run(folder)),
+            ("post_cpu_in_process", "a comment post's web CPU in process (SQLite and "
+             "PostgreSQL)", post_profile.measure),
+            ("load", "open-loop load on make run's server (50-400 posts/s and a burst, SQLite "
+             "and PostgreSQL, the default scorer)", lambda: load.run(folder)),
+            ("detoxify", "Detoxify bert-base (random weights)", lambda: detoxify_speed.run(folder)),
+            ("queue", "queue at growing sizes (SQLite, and PostgreSQL when installed)",
+             lambda: queue_speed.run(folder)),
+            ("replay", "policy replay and suggestions (100k scored comments, SQLite)",
+             lambda: replay_speed.run(folder)),
+        ]
+        for key, what, step in steps:
+            print(f"{what} ...", flush=True)
+            report[key] = step()
+            # Written after every step: a step that fails keeps what the others measured.
+            (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     print(f"\nwritten to {RESULTS / 'latest.json'}")
 

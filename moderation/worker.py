@@ -46,6 +46,14 @@ def settle_process(app: Flask) -> str:
         os.environ["OMP_NUM_THREADS"] = str(threads)
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(threads)
+        # numpy's BLAS started its own pool at import (one thread per core, spinning after
+        # each product: the heads' and examples' small products cost a core's worth of CPU).
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=threads)
+        except ImportError:  # scikit-learn brings it; without it the BLAS keeps its pool
+            pass
     nice = int(app.config["MODERATION_WORKER_NICE"])
     niceness = None
     if nice > 0 and hasattr(os, "nice"):

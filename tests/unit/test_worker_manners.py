@@ -13,6 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = """
 import json, os, sys
+import numpy  # its BLAS starts a pool of its own at import, before the worker settles
+from threadpoolctl import threadpool_info
 from moderation import create_app
 app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
                   "SECRET_KEY": "x", "MODERATION_SCORER": "embedded",
@@ -22,7 +24,8 @@ before = os.nice(0)
 line = settle_process(app)
 import torch
 print(json.dumps({"before": before, "after": os.nice(0), "line": line,
-                  "omp": os.environ.get("OMP_NUM_THREADS"), "torch": torch.get_num_threads()}))
+                  "omp": os.environ.get("OMP_NUM_THREADS"), "torch": torch.get_num_threads(),
+                  "blas": [pool["num_threads"] for pool in threadpool_info()]}))
 """
 
 
@@ -37,6 +40,7 @@ def _child(settings: dict, env: dict | None = None) -> dict:
 def test_the_defaults_give_one_thread_and_a_lower_priority():
     seen = _child({})
     assert seen["omp"] == "1" and seen["torch"] == 1
+    assert seen["blas"] and set(seen["blas"]) == {1}  # no spinning BLAS threads either
     assert seen["after"] == min(seen["before"] + 10, 19)
     assert "model threads: 1" in seen["line"] and f"nice {seen['after']}" in seen["line"]
 
