@@ -66,6 +66,7 @@ test: install-test system-test-deps
 bench: install-test
 	$(PY) -m bench.run
 	$(PY) -m bench.scoring_report
+	$(PY) -m bench.performance_doc
 
 # Retrain the offline composite from its corpus and OLID (../shared/data/olid): the encoder's
 # adapter (about half an hour on two cores), then the label heads and their calibration. Commit

@@ -291,13 +291,16 @@ def filtered_counts(queue_filter: QueueFilter) -> dict[str, int] | None:
 def articles_waiting(limit: int = 300) -> list[tuple[str, str]]:
     """(slug, headline) of the articles with comments waiting or reported: what the article
     filter offers to pick by headline."""
-    waiting = db.select(Comment.id).where(
-        Comment.article_id == Article.id,
-        db.or_(Comment.state.in_(AWAITING),
-               db.and_(Comment.report_weight > 0, Comment.state.in_(REPORTED_STATES))))
+    # Two index-friendly halves: waiting comments by (article, state), one probe per
+    # article; reported ones through the reports index, once. As one OR inside a single
+    # EXISTS it read every comment of every article (1.1 s a page at 1M comments).
+    waiting = db.select(Comment.id).where(Comment.article_id == Article.id,
+                                          Comment.state.in_(AWAITING))
+    reported = db.select(Comment.article_id).where(Comment.report_weight > 0,
+                                                   Comment.state.in_(REPORTED_STATES))
     rows = db.session.execute(db.select(Article.slug, Article.headline)
-                              .where(waiting.exists()).order_by(Article.headline)
-                              .limit(limit)).all()
+                              .where(db.or_(waiting.exists(), Article.id.in_(reported)))
+                              .order_by(Article.headline).limit(limit)).all()
     return [(slug, headline) for slug, headline in rows]
 
 

@@ -149,3 +149,18 @@ def test_a_card_names_each_close_example_once_with_every_label_it_explains():
 
     assert close_matches(score) == [("toxicity, threat", "you will pay", 0.61)]
     assert close_matches(None) == [] and close_matches(Score(toxicity=0.9)) == []
+
+
+def test_the_article_filter_offers_articles_with_waiting_or_reported_comments_only(ctx):
+    from moderation.services.queue import articles_waiting
+
+    waiting = make_article(slug="waiting", headline="B waiting")
+    reported = make_article(slug="reported", headline="A reported")
+    quiet = make_article(slug="quiet", headline="C quiet")
+    make_comment(waiting, state=CommentState.QUEUED)
+    make_comment(reported, state=CommentState.APPROVED, report_weight=2)
+    make_comment(quiet, state=CommentState.APPROVED)
+    make_comment(quiet, state=CommentState.REJECTED, report_weight=1)  # decided: not reported
+    db.session.commit()
+
+    assert articles_waiting() == [("reported", "A reported"), ("waiting", "B waiting")]
