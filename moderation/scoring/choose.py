@@ -13,10 +13,10 @@ from .detoxify_scorer import DetoxifyScorer, detoxify_weights_available
 from .embedded import EmbeddedScorer
 from .encoder import PACKAGE as ENCODER_PACKAGE
 from .encoder import packaged_model_dir
+from .encoder_onnx import PRECISIONS  # the composite's encoder on ONNX Runtime
 
 CHOICES: tuple[str, ...] = ("auto", "detoxify", "composite", "embedded")
 RUNTIMES: tuple[str, ...] = ("torch", "onnx")  # how Detoxify runs, when it is chosen
-PRECISIONS: tuple[str, ...] = ("int8", "float32")  # the composite's encoder on ONNX Runtime
 _EMBEDDED = "the embedded alt-profanity-check model"
 _COMPOSITE = ("the offline composite (learned heads over all-MiniLM-L6-v2 sentence "
               "embeddings and alt-profanity-check)")

@@ -113,8 +113,10 @@ class SentenceEncoder:
         self.adapter_sha256 = adapter_hash(self.adapter) if self.adapter else None
         if runtime not in ("onnx", "torch"):
             raise ValueError(f"runtime must be onnx or torch, got {runtime!r}")
-        if precision not in ("int8", "float32"):
-            raise ValueError(f"precision must be int8 or float32, got {precision!r}")
+        from .encoder_onnx import PRECISIONS
+
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be {' or '.join(PRECISIONS)}, got {precision!r}")
         # ONNX Runtime gives torch's vectors (checked at export) about three times faster in
         # float32 and six in int8 (encoder_onnx); torch serves when onnxruntime is missing or
         # the export fails. Torch itself runs float32 only.
