@@ -99,13 +99,19 @@ def _configure(app: Flask, test_config: dict | None) -> None:
         app.config.from_mapping(from_environment())
     else:
         app.config.from_mapping(test_config)
+    if app.config.get("MODERATION_SQLITE_WRITE_GATE"):
+        from moderation.sqlite_gate import engine_options
+
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     if app.config.get("RATELIMIT_STORAGE_URI") == "database://":
         # Counters in the app's own database: limits hold across all web processes.
         import moderation.ratelimit_store  # noqa: F401  (registers the database:// scheme)
 
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {
             **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
-            "url": app.config["SQLALCHEMY_DATABASE_URI"]}
+            "url": app.config["SQLALCHEMY_DATABASE_URI"],
+            "write_gate": bool(app.config.get("MODERATION_SQLITE_WRITE_GATE"))}
     if app.config.get("MODERATION_SECURE_COOKIES"):
         # Served over HTTPS: Secure cookies, and the __Host- prefix, with which the browser
         # refuses a cookie set by a subdomain or over plain HTTP (no cookie tossing).

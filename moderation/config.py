@@ -9,6 +9,9 @@ DEFAULTS = {
     # Pooled connections to a database server are pinged after sitting idle
     # (extensions.configure_engine); pool_pre_ping here would ping before every request.
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # SQLite file databases: writers queue at a gate and are woken the moment the last one
+    # commits, instead of sleeping in SQLite's busy handler (moderation/sqlite_gate.py).
+    "MODERATION_SQLITE_WRITE_GATE": True,
     # A comment is at most 5,000 characters; anything much bigger is not a comment.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,

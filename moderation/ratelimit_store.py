@@ -24,10 +24,13 @@ _engines: dict[str, sa.Engine] = {}  # one per database, however many apps are m
 _engines_lock = threading.Lock()
 
 
-def _engine(url: str) -> sa.Engine:
+def _engine(url: str, write_gate: bool = True) -> sa.Engine:
     with _engines_lock:
         if url not in _engines:
-            engine = sa.create_engine(url, pool_pre_ping=True)
+            from moderation.sqlite_gate import engine_options
+
+            engine = sa.create_engine(url, pool_pre_ping=True,
+                                      **(engine_options(url, {}) if write_gate else {}))
             if engine.dialect.name == "sqlite":
                 from moderation.extensions import configure_engine
 
@@ -115,7 +118,7 @@ class DatabaseStorage(Storage):
         url = options.get("url")
         if not url:
             raise ValueError("database:// rate limits need the database URL (set by the app)")
-        self.engine = _engine(str(url))
+        self.engine = _engine(str(url), bool(options.get("write_gate", True)))
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         self._upsert = _upsert(insert)
 
