@@ -1,7 +1,6 @@
 """Admin: the policy editor. Every proposal is replayed on real history before it is saved;
 every save is a new version; any old version can come back."""
 
-import dataclasses
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -53,8 +52,6 @@ def evidence(proposed, active, window: str, history=None):
         if result.histograms[label].total  # a label no comment has a score for: just named
     }
     changes = versions.diff(active, proposed)
-    result = dataclasses.replace(result, published_reject=len(
-        versions.published_in_reject_band(proposed, window)))
     return result, charts, changes, replays.example_comments(result)
 
 

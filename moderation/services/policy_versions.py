@@ -308,13 +308,19 @@ def published_in_reject_band(proposed, window: str = "30d") -> list[int]:
     since = replay.window_start(window)
     if since is not None:
         query = query.where(Comment.created_at >= since)
-    rows = db.session.execute(query).all()
+    # The driver's tuples straight into one float array (None becomes NaN), as
+    # replay.load_history reads: a Row per comment and a list per row cost 0.9 s of the
+    # editor's 1.3 s at 100k published comments.
+    result = db.session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
     if not rows:
         return []
-    values = np.array([[np.nan if v is None else v for v in row[1:]] for row in rows],
-                      dtype=float)
-    codes = policies.band_codes(values, proposed)
-    return [int(rows[i][0]) for i in np.flatnonzero(codes == 2)]
+    table = np.array(rows, dtype=float)  # ids are below 2^31: exact in a float64
+    codes = policies.band_codes(table[:, 1:], proposed)
+    return table[codes == 2, 0].astype(np.int64).tolist()
 
 
 def requeue_published(policy: Policy, comment_ids: list[int]) -> RebandOutcome:

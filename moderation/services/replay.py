@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from moderation.extensions import db
-from moderation.models import LABELS, SITE_LABEL, Comment, Score, utcnow
+from moderation.models import LABELS, SITE_LABEL, Comment, CommentState, Score, utcnow
 from moderation.services import policy as policies
 from moderation.services.policy import BAND_CODES, band_codes
 
@@ -102,6 +102,9 @@ class History:
     values: np.ndarray
     verdict: np.ndarray
     ids: np.ndarray | None = None  # comment ids, row for row, for showing examples
+    # Row for row: published on this site (approved, not imported), for "published comments
+    # the proposal puts in its reject band".
+    published: np.ndarray | None = None
 
     def __post_init__(self):
         if self.values.ndim != 2 or self.values.shape[1] != len(LABELS):
@@ -134,8 +137,8 @@ class Replay:
     # A few comment ids per move, for the admin to read: "into_reject" (newly in the reject
     # band), "into_approve" (newly published without review), "into_queue" (newly queued).
     examples: dict[str, list[int]] = field(default_factory=dict)
-    # Published comments in the window the proposal puts in its reject band (the editor fills
-    # it in: policy_versions.published_in_reject_band).
+    # Published comments in the window the proposal puts in its reject band (the same ones
+    # policy_versions.published_in_reject_band finds to send back), from the history.
     published_reject: int = 0
 
 
@@ -171,8 +174,10 @@ def load_history(window: str = "30d", now: datetime | None = None) -> History:
         (Comment.verdict == "rejected", REJECTED),
         else_=UNDECIDED,
     )
+    published = db.case((db.and_(Comment.state == CommentState.APPROVED,
+                                 Comment.import_id.is_(None)), 1), else_=0)
     query = (
-        db.select(*(counted_column(label) for label in LABELS), verdict, Comment.id)
+        db.select(*(counted_column(label) for label in LABELS), verdict, Comment.id, published)
         .select_from(Comment)
         .join(Score, db.and_(
             Score.comment_id == Comment.id,
@@ -196,7 +201,8 @@ def load_history(window: str = "30d", now: datetime | None = None) -> History:
     table = np.array(rows, dtype=float)
     # Ids are below 2^31, exact in a float64.
     return History(values=table[:, :len(LABELS)], verdict=table[:, len(LABELS)].astype(np.int8),
-                   ids=table[:, len(LABELS) + 1].astype(np.int64))
+                   ids=table[:, len(LABELS) + 1].astype(np.int64),
+                   published=table[:, len(LABELS) + 2].astype(bool))
 
 
 def histograms(history: History) -> dict[str, LabelHistogram]:
@@ -247,6 +253,8 @@ def replay(proposed: Any, current: Any, window: str = "30d", now: datetime | Non
         histograms=histograms(history),
         seconds=time.perf_counter() - started,
         examples=_examples(history, codes_now, codes_proposed),
+        published_reject=0 if history.published is None
+        else int((history.published & (codes_proposed == 2)).sum()),
     )
 
 

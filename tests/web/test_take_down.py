@@ -129,6 +129,12 @@ def test_a_stricter_policy_offers_to_send_published_comments_back_for_review(
             db.session.add(Score(comment_id=comment.id, scorer_name="fake",
                                  scorer_version="1", toxicity=toxicity))
             ids.append(comment.id)
+        for state in (CommentState.QUEUED, CommentState.REJECTED):  # in the band, unpublished
+            comment = make_comment(article, f"{state.value} at 0.85", state=state,
+                                   scorer_name="fake", scorer_version="1", scored_at=utcnow(),
+                                   risk=0.85)
+            db.session.add(Score(comment_id=comment.id, scorer_name="fake",
+                                 scorer_version="1", toxicity=0.85))
         db.session.commit()
 
     # lowered_toxicity() proposes reject-at 0.80: one published comment falls in its band.
