@@ -100,8 +100,12 @@ def seed_demo() -> None:
 def worker(once: bool, batches: int | None) -> None:
     """Score and band new comments until stopped (Ctrl-C or SIGTERM). Run as many as you like."""
     from moderation.worker import Worker, settle_process
+    from moderation.worker_settings import setting_problems
 
     app = current_app._get_current_object()
+    problems = setting_problems(app.config)
+    if problems:
+        raise click.ClickException("the worker cannot start: " + " ".join(problems))
     manners = settle_process(app)
     scoring_worker = Worker(app)
     click.echo(f"worker {scoring_worker.id}: {scoring_worker.reason}; {manners}")

@@ -6,11 +6,14 @@ import os
 import sys
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
 from moderation import supervisor
 
 
 @click.command("supervise")
+@with_appcontext
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"),
               show_default="127.0.0.1 or $HOST")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)),
@@ -29,6 +32,12 @@ def supervise(host: str, port: int, web_processes: int, threads: int, workers: i
     interleaved with a prefix, a crashed worker restarted, Ctrl-C stops everything."""
     if web_processes < 1 or threads < 1:
         raise click.BadParameter("needs at least one web process and one thread")
+    if workers:
+        from moderation.worker_settings import setting_problems
+
+        problems = setting_problems(current_app.config)
+        if problems:  # each worker would stop at once, and be restarted, over and over
+            raise click.ClickException("the scoring workers cannot start: " + " ".join(problems))
     click.echo(f"Serving on http://{host}:{port} with {web_processes} web processes × "
                f"{threads} threads and {workers} scoring worker{'s' if workers != 1 else ''} "
                "(Ctrl-C stops them all)")

@@ -50,3 +50,58 @@ def test_zero_leaves_threads_and_priority_alone():
                   env={"OMP_NUM_THREADS": "2"})
     assert seen["omp"] == "2" and seen["after"] == seen["before"]
     assert "one per core" in seen["line"] and "unchanged" in seen["line"]
+
+
+# ---- bad settings stop a worker with a sentence, not a traceback --------------------------
+
+def test_the_default_settings_have_no_problems():
+    from moderation.config import DEFAULTS
+    from moderation.worker_settings import setting_problems
+
+    assert setting_problems(DEFAULTS) == []
+
+
+def test_each_bad_value_is_named_with_what_it_should_be():
+    from moderation.config import DEFAULTS
+    from moderation.worker_settings import setting_problems
+
+    config = {**DEFAULTS, "MODERATION_WORKER_THREADS": "two", "MODERATION_WORKER_NICE": -1,
+              "MODERATION_WORKER_BATCH": 2.5, "MODERATION_LEASE_SECONDS": float("nan"),
+              "MODERATION_WORKER_RECENT_TEXTS": True, "MODERATION_RETRY_MAX_SECONDS": None}
+    problems = setting_problems(config)
+    assert len(problems) == 6
+    text = " ".join(problems)
+    assert "MODERATION_WORKER_THREADS (model threads, 0 for one per core) must be a whole " \
+           "number; it is 'two'." in problems
+    assert "MODERATION_WORKER_NICE" in text and "must be at least 0; it is -1." in text
+    assert "MODERATION_WORKER_BATCH" in text and "it is 2.5" in text
+    assert "MODERATION_LEASE_SECONDS" in text and "must be a number" in text
+    assert "MODERATION_WORKER_RECENT_TEXTS" in text and "MODERATION_RETRY_MAX_SECONDS" in text
+
+
+def _app_with(tmp_path, **settings):
+    from moderation import create_app
+    from tests.conftest import base_config
+
+    return create_app({**base_config(f"sqlite:///{tmp_path / 'w.sqlite3'}"), **settings})
+
+
+def test_flask_worker_refuses_to_start_on_a_bad_setting(tmp_path):
+    app = _app_with(tmp_path, MODERATION_WORKER_THREADS="lots")
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 1
+    assert "the worker cannot start: MODERATION_WORKER_THREADS" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_flask_supervise_refuses_before_starting_anything(tmp_path, monkeypatch):
+    from moderation import supervisor
+
+    def started(*args, **kwargs):
+        raise AssertionError("nothing may start with a bad worker setting")
+
+    monkeypatch.setattr(supervisor, "build", started)
+    app = _app_with(tmp_path, MODERATION_WORKER_BATCH=0)
+    result = app.test_cli_runner().invoke(args=["supervise", "--port", "5999"])
+    assert result.exit_code == 1
+    assert "the scoring workers cannot start: MODERATION_WORKER_BATCH" in result.output
