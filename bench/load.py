@@ -12,7 +12,8 @@ under test (must be equal), CPU per post over every server process and split int
 The server scores with the default offline scorer (the composite), as `make run` does, and each
 post is a different real tweet (bench/corpus.py), so the worker's memory of recent texts does
 not flatter it. After the rates, a burst: 2,000 posts sent as fast as the generator can, and
-the time from the first post to the last comment scored.
+the time from the first post to the last comment scored. Then, where wrk is installed
+(`apt-get install wrk`), a closed loop: 8 connections posting as fast as they are answered.
 
 python -m bench.load [--database sqlite|postgresql|both] [--rates 50,100,200,400] [--seconds 20]
                      [--scorer composite]"""
@@ -201,6 +202,10 @@ def _run_on(kind: str, folder: Path, rates, seconds: float, scorer: str) -> dict
                 _one_rate(port, rate, seconds, stored, server.pid, database_pid, ARTICLES)
                 for rate in rates]}
             measured["burst"] = _burst(port, stored, ARTICLES)
+            closed = _closed_loop(port, stored, ARTICLES, seconds, folder, server.pid,
+                                  database_pid)
+            if closed is not None:
+                measured["closed_loop"] = closed
             return measured
         finally:
             server.send_signal(signal.SIGINT)
@@ -289,6 +294,80 @@ def _burst(port, stored, articles) -> dict:
               "last_scored_s_after_first_post": round(time.monotonic() - started, 1)}
     print(f"    burst of {BURST}: answered in {result['all_answered_s']} s, last scored "
           f"{result['last_scored_s_after_first_post']} s after the first post", flush=True)
+    return result
+
+
+CLOSED_CONNECTIONS = 8
+_WRK_SCRIPT = """
+local bodies, count, id, n = {}, 0, 0, 0
+function setup(thread) thread:set("id", count); count = count + 1 end
+function init(args)
+  for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
+end
+function request()
+  n = n + 1
+  local body = bodies[((n * 2 + id) % #bodies) + 1]
+  return wrk.format("POST", os.getenv("BENCH_PATH"), {
+    ["Cookie"] = os.getenv("BENCH_COOKIE"),
+    ["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+"""
+
+
+def _wrk_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    return round(float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 1)
+
+
+def _closed_loop(port, stored, articles, seconds, folder: Path, server_pid, database_pid):
+    """wrk with CLOSED_CONNECTIONS connections posting as fast as answers come back, each
+    post a different real tweet, while the worker scores: posts/s, latency percentiles,
+    acknowledged = stored, and the backlog left. None when wrk is not installed."""
+    import shutil
+
+    from bench.corpus import texts
+
+    if shutil.which("wrk") is None:
+        return None
+    slug = articles[0]["slug"]
+    token, cookie = _session(port, slug)
+    bodies, _ = texts(4000, seed=7)
+    lines = [urllib.parse.urlencode({"author_name": f"Reader {n % 89}", "csrf_token": token,
+                                     "body": f"{bodies[n % len(bodies)]} (closed-{n})"})
+             for n in range(40_000)]  # more than are sent: never the same post twice
+    (folder / "bodies.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "post.lua").write_text(_WRK_SCRIPT, encoding="utf-8")
+    before_rows = stored()
+    cpu_before = cpu_by_role(processes(), server_pid, database_pid)
+    env = dict(os.environ, BENCH_BODIES=str(folder / "bodies.txt"), BENCH_COOKIE=cookie,
+               BENCH_PATH=f"/articles/{slug}/comments")
+    done = subprocess.run(["wrk", "-t2", f"-c{CLOSED_CONNECTIONS}", f"-d{int(seconds)}s",
+                           "--latency", "-s", str(folder / "post.lua"),
+                           f"http://127.0.0.1:{port}"], env=env, capture_output=True,
+                          text=True, check=True)
+    out = done.stdout
+    finished_at = time.monotonic()
+    while (h := _health(port)) and h["comments"]["awaiting_score"] > 0:
+        time.sleep(0.2)
+    drain_wait = time.monotonic() - finished_at
+    cpu = difference(cpu_by_role(processes(), server_pid, database_pid), cpu_before)
+    sent = int(re.search(r"(\d+) requests in", out).group(1))
+    refused = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) \
+        else 0
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.MULTILINE))
+    result = {
+        "connections": CLOSED_CONNECTIONS, "seconds": seconds,
+        "posts_per_s": round(sent / seconds, 1), "answered": sent, "not_2xx_3xx": refused,
+        # A post in flight when wrk stops is stored but not counted as answered.
+        "rows_stored": stored() - before_rows,
+        "p50_ms": _wrk_ms(percentiles["50"]), "p90_ms": _wrk_ms(percentiles["90"]),
+        "p99_ms": _wrk_ms(percentiles["99"]),
+        "cpu_ms_per_post_all_processes": round(sum(cpu.values()) * 1000 / max(1, sent), 2),
+        "worker_backlog_cleared_s_after_load": round(drain_wait, 1),
+    }
+    print(f"    closed loop ({CLOSED_CONNECTIONS} connections): {result['posts_per_s']} "
+          f"posts/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, backlog gone "
+          f"{result['worker_backlog_cleared_s_after_load']} s after", flush=True)
     return result
 
 

@@ -87,6 +87,23 @@ def peak(report: dict) -> list[str]:
                      f"| {_number(burst['p99_ms'])} ms "
                      f"| {burst['acknowledged']:,} = {burst['rows_stored']:,} "
                      f"| **{burst['last_scored_s_after_first_post']} s** |")
+    closed = [(measured[kind]["database"], measured[kind]["closed_loop"])
+              for kind in load.DATABASES
+              if isinstance(measured.get(kind), dict) and measured[kind].get("closed_loop")]
+    if closed:
+        lines += ["", f"A closed loop: wrk with {closed[0][1]['connections']} connections "
+                  "posting as fast as answers come, each post a different tweet, while the "
+                  "worker scores.", "",
+                  "| database | posts/s | p50 | p90 | p99 | not 2xx/3xx | answered (stored) "
+                  "| CPU ms per post, all server processes | backlog gone after |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for database, row in closed:
+            lines.append(f"| {database} | **{_number(row['posts_per_s'])}** "
+                         f"| {_number(row['p50_ms'])} ms | {_number(row['p90_ms'])} ms "
+                         f"| **{_number(row['p99_ms'])} ms** | {row['not_2xx_3xx']} "
+                         f"| {row['answered']:,} ({row['rows_stored']:,}) "
+                         f"| {_number(row['cpu_ms_per_post_all_processes'])} "
+                         f"| {row['worker_backlog_cleared_s_after_load']} s |")
     return lines + [""]
 
 
@@ -96,8 +113,21 @@ def pipeline(report: dict) -> list[str]:
              f"{_number(measured.get('comments'))} {measured.get('source', '')} posted through "
              f"the form, then banded by the swear-word model in batches of "
              f"{measured.get('batch')} (this measures the pipeline, not a scorer); every "
-             "comment checked banded exactly once.", "",
-             "| database | workers | comments/s | worker CPU ms per comment "
+             "comment checked banded exactly once.", ""]
+    lines += _drain_table(measured)
+    composite = report.get("pipeline_composite")
+    if isinstance(composite, dict):
+        lines += ["", f"The same with the default composite scorer: "
+                  f"{_number(composite.get('comments'))} comments in batches of "
+                  f"{composite.get('batch')}, each worker process with one model thread "
+                  "(as `flask worker` runs). On two cores two workers are the most that can "
+                  "help.", ""]
+        lines += _drain_table(composite)
+    return lines + [""]
+
+
+def _drain_table(measured: dict) -> list[str]:
+    lines = ["| database | workers | comments/s | worker CPU ms per comment "
              "| database CPU ms per comment | banded exactly once |", "|---|---|---|---|---|---|"]
     for kind in ("sqlite", "postgresql"):
         run = measured.get(kind)
@@ -109,7 +139,7 @@ def pipeline(report: dict) -> list[str]:
                          f"| {_number(result.get('worker_cpu_ms_per_comment'), 3)} "
                          f"| {_number(result.get('database_server_cpu_ms_per_comment'), 3)} "
                          f"| {result.get('correct')} |")
-    return lines + [""]
+    return lines
 
 
 def pages(report: dict) -> list[str]:

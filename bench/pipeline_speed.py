@@ -1,5 +1,6 @@
 """The whole path: readers' form posts through Flask fill a database with pending comments,
-then scoring workers band them with the embedded model (claim -> score -> band -> commit).
+then scoring workers band them (claim -> score -> band -> commit), with the embedded model or
+the default composite, each worker settled as `flask worker` settles it (one model thread).
 
 On SQLite and on a throwaway PostgreSQL server (tests/pg.py, fsync on). Each run starts from a
 copy of the same filled database: one worker, then two in parallel, each its own process with
@@ -8,7 +9,8 @@ has loaded its model. Afterwards every comment must have been banded exactly onc
 change out of pending in the audit trail, one score row, none left pending, claimed or unscored.
 
 python -m bench.pipeline_speed [--database sqlite|postgresql|both] [--comments 5000]
-                               [--workers 1,2] [--profile FILE.pstats]"""
+                               [--workers 1,2] [--scorer embedded|composite] [--batch 64]
+                               [--profile FILE.pstats]"""
 
 from __future__ import annotations
 
@@ -27,13 +29,20 @@ from bench.corpus import texts
 from bench.processes import processes, tree_cpu
 
 DATABASES = ("sqlite", "postgresql")
+SCORERS = ("embedded", "composite")
 BATCH = 64
 
 
-def _config(url: str, scorer) -> dict:
+def _config(url: str, scorer, batch: int = BATCH) -> dict:
     return {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False, "MODERATION_SCORER_OBJECT": scorer,
-            "MODERATION_WORKER_BATCH": BATCH}
+            "MODERATION_WORKER_BATCH": batch}
+
+
+def _scorer(name: str):
+    from moderation.scoring import CompositeScorer, EmbeddedScorer
+
+    return CompositeScorer() if name == "composite" else EmbeddedScorer()
 
 
 def _fill(url: str, bodies: list[str]) -> float:
@@ -65,17 +74,18 @@ def _fill(url: str, bodies: list[str]) -> float:
     return seconds
 
 
-def _drain(url: str, ready, go, results, profile: str | None) -> None:
-    """One worker process: load the model, say so, wait for the start, band until nothing is
-    left to claim."""
+def _drain(url: str, ready, go, results, profile: str | None, scorer_name: str,
+           batch: int) -> None:
+    """One worker process: settle as `flask worker` does, load the model, say so, wait for
+    the start, band until nothing is left to claim."""
     import cProfile
 
     from moderation import create_app
-    from moderation.scoring import EmbeddedScorer
-    from moderation.worker import Worker
+    from moderation.worker import Worker, settle_process
 
-    scorer = EmbeddedScorer()
-    app = create_app(_config(url, scorer))
+    scorer = _scorer(scorer_name)
+    app = create_app(_config(url, scorer, batch))
+    settle_process(app)
     scorer.load()
     worker = Worker(app)
     ready.put(True)
@@ -96,13 +106,14 @@ def _drain(url: str, ready, go, results, profile: str | None) -> None:
 
 
 def drain(url: str, workers: int, database_pid: int | None = None,
-          profile: str | None = None) -> dict:
+          profile: str | None = None, scorer: str = "embedded", batch: int = BATCH) -> dict:
     """`workers` processes drain the database at `url` together; the clock runs from the
     moment all of them have loaded the model to the moment the last one finds nothing."""
     context = multiprocessing.get_context("spawn")  # no engine or thread carried over
     ready, results, go = context.Queue(), context.Queue(), context.Event()
     children = [context.Process(target=_drain, args=(url, ready, go, results,
-                                                     profile if number == 0 else None))
+                                                     profile if number == 0 else None,
+                                                     scorer, batch))
                 for number in range(workers)]
     for child in children:
         child.start()
@@ -213,9 +224,9 @@ def _databases(kind: str, workdir: Path):
 
 
 def run(workdir: Path, comments: int = 5000, databases=DATABASES, workers=(1, 2),
-        profile: str | None = None) -> dict:
+        profile: str | None = None, scorer: str = "embedded", batch: int = BATCH) -> dict:
     bodies, source = texts(comments)
-    report: dict = {"comments": comments, "source": source, "batch": BATCH}
+    report: dict = {"comments": comments, "source": source, "batch": batch, "scorer": scorer}
     for kind in databases:
         with _databases(kind, workdir) as (template, copy, database_pid, name):
             if template is None:
@@ -227,7 +238,8 @@ def run(workdir: Path, comments: int = 5000, databases=DATABASES, workers=(1, 2)
             for count in workers:
                 url = copy()
                 result = drain(url, count, database_pid,
-                               profile if kind == "postgresql" and count == 1 else None)
+                               profile if kind == databases[-1] and count == 1 else None,
+                               scorer, batch)
                 result["check"] = check(url)
                 result["correct"] = correct(result["check"])
                 measured["runs"].append(result)
@@ -245,12 +257,17 @@ def main() -> None:
     parser.add_argument("--database", choices=(*DATABASES, "both"), default="both")
     parser.add_argument("--comments", type=int, default=5000)
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--profile", help="cProfile the single worker on PostgreSQL into FILE")
+    parser.add_argument("--scorer", choices=SCORERS, default="embedded")
+    parser.add_argument("--batch", type=int, default=BATCH,
+                        help=f"comments a worker claims at once (default {BATCH})")
+    parser.add_argument("--profile", help="cProfile the single worker on the last database "
+                                          "into FILE")
     args = parser.parse_args()
     databases = DATABASES if args.database == "both" else (args.database,)
     workers = tuple(int(count) for count in args.workers.split(","))
     with tempfile.TemporaryDirectory() as workdir:
-        report = run(Path(workdir), args.comments, databases, workers, args.profile)
+        report = run(Path(workdir), args.comments, databases, workers, args.profile,
+                     args.scorer, args.batch)
     print(json.dumps(report, indent=2))
     if args.profile:
         import pstats

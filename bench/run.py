@@ -67,10 +67,13 @@ def main() -> None:
              lambda: offline_scoring.run(folder)),
             ("pipeline", "pipeline (form posts, then 1 and 2 workers draining, SQLite and "
              "PostgreSQL)", lambda: pipeline_speed.run(folder)),
+            ("pipeline_composite", "pipeline with the default composite (1 and 2 workers, "
+             "SQLite and PostgreSQL)",
+             lambda: pipeline_speed.run(folder, comments=2000, scorer="composite", batch=32)),
             ("post_cpu_in_process", "a comment post's web CPU in process (SQLite and "
              "PostgreSQL)", post_profile.measure),
-            ("load", "open-loop load on make run's server (50-400 posts/s and a burst, SQLite "
-             "and PostgreSQL, the default scorer)", lambda: load.run(folder)),
+            ("load", "open-loop load on make run's server (50-400 posts/s, a burst and a closed "
+             "loop, SQLite and PostgreSQL, the default scorer)", lambda: load.run(folder)),
             ("detoxify", "Detoxify bert-base (random weights)", lambda: detoxify_speed.run(folder)),
             ("queue", "queue at growing sizes (SQLite, and PostgreSQL when installed)",
              lambda: queue_speed.run(folder)),

@@ -22,6 +22,10 @@ from .train_heads import HEAD_LABELS, WEIGHTS, data_arguments, embed, items, oli
 
 RANK = 8
 SCALE = 2.0  # alpha / rank: the low-rank update's weight, whatever the rank
+# How much a tweet's loss counts beside written harm and look-alikes: OLID is the real
+# offensive language the ranking goal is measured on, the corpus the kinds OLID lacks.
+OLID_WEIGHT = 1.0
+LR = 5e-4  # the adapter's peak learning rate (the head's is ten times this)
 LABELS = tuple(label for label in HEAD_LABELS if label != "obscene")
 
 
@@ -57,7 +61,7 @@ def _install(model, rank: int, names: tuple[str, ...]) -> dict:
 
 def train(found, *, epochs: int, seed: int, rank: int = RANK,
           names: tuple[str, ...] = TARGETS, batch_size: int = 32, max_tokens: int = 64,
-          log=print) -> dict:
+          olid_weight: float = OLID_WEIGHT, lr: float = LR, log=print) -> dict:
     import numpy as np
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -74,17 +78,20 @@ def train(found, *, epochs: int, seed: int, rank: int = RANK,
     wrapped = _install(model, rank, names)
     head = torch.nn.Linear(model.config.hidden_size + 1, len(LABELS))
     lora_parameters = [p for w in wrapped.values() for p in (w.lora_a, w.lora_b)]
-    optimiser = torch.optim.AdamW([{"params": lora_parameters, "lr": 5e-4},
-                                   {"params": head.parameters(), "lr": 5e-3}],
+    optimiser = torch.optim.AdamW([{"params": lora_parameters, "lr": lr},
+                                   {"params": head.parameters(), "lr": lr * 10}],
                                   weight_decay=0.01)
     # Weighted by repetition: corpus texts twice, examples three times, tweets once.
     order = [i for i, item in enumerate(found) for _ in range(int(WEIGHTS[item.source]))]
     targets_ = np.array([[target(item, label) for label in LABELS] for item in found],
                         dtype=np.float32)
     swearing = profanity_logit(np.array([item.profanity for item in found]))
+    # The tweets' loss counts `olid_weight` times: real offensive language, not written harm.
+    emphasis = np.array([olid_weight if item.source == "olid" else 1.0 for item in found],
+                        dtype=np.float32)
     steps = epochs * ((len(order) + batch_size - 1) // batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=[5e-4, 5e-3], total_steps=steps, pct_start=0.1)
+        optimiser, max_lr=[lr, lr * 10], total_steps=steps, pct_start=0.1)
     model.train()
     step = 0
     for epoch in range(epochs):
@@ -101,8 +108,9 @@ def train(found, *, epochs: int, seed: int, rank: int = RANK,
                                     dim=1))
             wanted = torch.from_numpy(targets_[batch])
             known = (wanted >= 0).float()
+            weight = known * torch.from_numpy(emphasis[batch])[:, None]
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, wanted.clamp(min=0), weight=known, reduction="sum") / known.sum()
+                logits, wanted.clamp(min=0), weight=weight, reduction="sum") / known.sum()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -119,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rank", type=int, default=RANK)
+    parser.add_argument("--olid-weight", type=float, default=OLID_WEIGHT,
+                        help=f"how much a tweet's loss counts (default {OLID_WEIGHT:g})")
+    parser.add_argument("--lr", type=float, default=LR,
+                        help=f"the adapter's peak learning rate (default {LR:g})")
     parser.add_argument("--targets", default=",".join(TARGETS),
                         help="the linear layers of each block to adapt, comma-separated")
     args = parser.parse_args(argv)
@@ -130,10 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     embed(found, args.cache, adapter=None)  # only the swear-word probabilities are used here
     names = tuple(args.targets.split(","))
     tensors = train(found, epochs=args.epochs, seed=args.seed, rank=args.rank, names=names,
+                    olid_weight=args.olid_weight, lr=args.lr,
                     log=lambda line: print(line, file=sys.stderr))
     save_file(tensors, str(args.output),
               metadata={"rank": str(args.rank), "alpha": str(SCALE * args.rank),
-                        "targets": ",".join(names), "base": "all-MiniLM-L6-v2"})
+                        "targets": ",".join(names), "base": "all-MiniLM-L6-v2",
+                        "epochs": str(args.epochs), "seed": str(args.seed),
+                        "olid_weight": f"{args.olid_weight:g}", "lr": f"{args.lr:g}"})
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
