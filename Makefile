@@ -13,7 +13,7 @@ APT    := DEBIAN_FRONTEND=noninteractive apt-get
 TORCH_INDEX ?=
 TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: run test bench heads install install-test system-test-deps lint clean
+.PHONY: run test bench bench-deps heads install install-test system-test-deps lint clean
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -63,7 +63,13 @@ test: install-test system-test-deps
 	$(PY) -m ruff check moderation tests bench wsgi.py
 	$(PY) -m pytest
 
-bench: install-test
+# wrk for the closed-loop load (bench/load.py skips that part without it).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then $(APT) install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing and not root: the closed loop will be skipped."; fi; }
+
+bench: install-test system-test-deps bench-deps
 	$(PY) -m bench.run
 	$(PY) -m bench.scoring_report
 	$(PY) -m bench.performance_doc
