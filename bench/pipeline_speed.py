@@ -227,6 +227,8 @@ def run(workdir: Path, comments: int = 5000, databases=DATABASES, workers=(1, 2)
         profile: str | None = None, scorer: str = "embedded", batch: int = BATCH) -> dict:
     bodies, source = texts(comments)
     report: dict = {"comments": comments, "source": source, "batch": batch, "scorer": scorer}
+    workdir = workdir / f"pipeline-{scorer}-{batch}"  # its own templates: runs may share a folder
+    workdir.mkdir(parents=True)
     for kind in databases:
         with _databases(kind, workdir) as (template, copy, database_pid, name):
             if template is None:
