@@ -4,9 +4,10 @@ Revision ID: c3f5a7b9d1e2
 Revises: b8e4f0a2d6c7
 Create Date: 2026-12-08 02:00:00
 
-The queue cards ask for each author's latest few comments. The index on author_key alone
-gave PostgreSQL every comment of a prolific author to sort; (author_key, id) is read from
-the top. It replaces the single-column index (its leading column serves the same lookups).
+The queue cards ask for each author's latest few comments (a window per author, ordered by
+id). The index on author_key alone left PostgreSQL to sort each author's rows; (author_key,
+id) has them in order. It replaces the single-column index (its leading column serves the
+same lookups).
 """
 from alembic import op
 

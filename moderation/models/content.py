@@ -78,8 +78,8 @@ class Comment(db.Model):
         Index("ix_comments_reported", "report_weight", "id"),
         # The replay check of a new post: one indexed lookup (services/submit).
         Index("ix_comments_post_digest_created", "post_digest", "created_at"),
-        # An author's comments newest first (queue cards, the author page): read from the
-        # top, never all of a prolific author's rows and a sort.
+        # An author's comments in order (queue cards' latest per author, the author page):
+        # PostgreSQL sorted each author's rows before; SQLite's rowid gave the order already.
         Index("ix_comments_author_key_id", "author_key", "id"),
     )
 

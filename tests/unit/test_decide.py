@@ -131,16 +131,3 @@ def test_recent_comments_per_author_in_one_query(ctx):
     assert [c.body for c in recent[kim]] == ["kim 4", "kim 3", "kim 2"]
     assert [c.body for c in recent[lee]] == ["lee 0"]
 
-
-def test_recent_comments_for_more_authors_than_one_compound_select_holds(ctx, monkeypatch):
-    monkeypatch.setattr(authors, "COMPOUND_TERMS", 2)  # five authors: three statements
-    article = make_article()
-    names = [f"Reader {n}" for n in range(5)]
-    for name in names:
-        for n in range(3):
-            make_comment(article, f"{name} says {n}", author_name=name)
-    db.session.commit()
-    keys = {authors.author_key(name, None, None): name for name in names}
-    recent = authors.recent_by_author(set(keys), limit=2)
-    assert {keys[key]: [c.body for c in found] for key, found in recent.items()} == {
-        name: [f"{name} says 2", f"{name} says 1"] for name in names}
