@@ -44,4 +44,5 @@
   form.addEventListener("change", function (event) {
     if (event.target.name !== "note") schedule();
   });
+  form.setAttribute("data-live", "on"); // listening: changes from now on refresh the panel
 })();

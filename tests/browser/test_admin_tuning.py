@@ -61,6 +61,8 @@ def test_an_admin_lowers_a_threshold_sees_the_replay_and_new_comments_follow(
 
     reject_now = page.locator('td[data-proposed="reject"]')
     before = int(reject_now.inner_text())
+    # The deferred script must be listening before the change, or no replay is asked for.
+    expect(page.locator("#policy-form[data-live]")).to_have_count(1)
     page.get_by_label("toxicity reject-at", exact=True).fill(lowered)
     # The replay refreshes itself (no Preview click): one more comment lands in the reject band.
     expect(reject_now).to_have_text(str(before + 1))

@@ -30,6 +30,7 @@ def _sign_in_admin(page: Page, live_server, next_path: str) -> None:
 def test_a_save_without_a_note_says_so_beside_the_note_and_keeps_the_replay(
         page: Page, live_server):
     _sign_in_admin(page, live_server, "/admin/policy")
+    expect(page.locator("#policy-form[data-live]")).to_have_count(1)  # the script listens
     page.get_by_label("toxicity reject-at", exact=True).fill("0.80")
     expect(page.locator(".replay-changes")).to_contain_text("toxicity reject at: 0.90 → 0.80")
     page.get_by_role("button", name="Save as version 2").click()
@@ -73,6 +74,8 @@ def test_deactivating_a_moderator_asks_first_and_only_the_ticked_box_does_it(
 
 
 def _save_version_2(page: Page) -> None:
+    # The deferred script must be listening before the change, or no replay is asked for.
+    expect(page.locator("#policy-form[data-live]")).to_have_count(1)
     page.get_by_label("toxicity reject-at", exact=True).fill("0.80")
     expect(page.locator(".replay-changes")).to_contain_text("0.90 → 0.80")
     page.get_by_label("Why this change").fill("Hold more name-calling")
