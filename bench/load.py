@@ -299,7 +299,9 @@ def _burst(port, stored, articles) -> dict:
 
 CLOSED_CONNECTIONS = 8
 _WRK_SCRIPT = """
-local bodies, count, id, n = {}, 0, 0, 0
+-- thread:set gives each thread's state a global `id`: a local of that name would hide it,
+-- and both threads would send the same posts (replays, answered but not stored again).
+local bodies, count, n = {}, 0, 0
 function setup(thread) thread:set("id", count); count = count + 1 end
 function init(args)
   for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
@@ -358,13 +360,17 @@ def _closed_loop(port, stored, articles, seconds, folder: Path, server_pid, data
     result = {
         "connections": CLOSED_CONNECTIONS, "seconds": seconds,
         "posts_per_s": round(sent / seconds, 1), "answered": sent, "not_2xx_3xx": refused,
-        # A post in flight when wrk stops is stored but not counted as answered.
+        # A post in flight when wrk stops is stored but not counted as answered: stored is
+        # at least answered, or some posts were replays (the same post again).
         "rows_stored": stored() - before_rows,
         "p50_ms": _wrk_ms(percentiles["50"]), "p90_ms": _wrk_ms(percentiles["90"]),
         "p99_ms": _wrk_ms(percentiles["99"]),
         "cpu_ms_per_post_all_processes": round(sum(cpu.values()) * 1000 / max(1, sent), 2),
         "worker_backlog_cleared_s_after_load": round(drain_wait, 1),
     }
+    if result["rows_stored"] < sent - refused:
+        raise RuntimeError(f"closed loop: {sent - refused} posts answered but only "
+                           f"{result['rows_stored']} stored: the generator repeated posts")
     print(f"    closed loop ({CLOSED_CONNECTIONS} connections): {result['posts_per_s']} "
           f"posts/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, backlog gone "
           f"{result['worker_backlog_cleared_s_after_load']} s after", flush=True)
