@@ -217,6 +217,12 @@ def _run_on(kind: str, folder: Path, rates, seconds: float, scorer: str) -> dict
             engine.dispose()
 
 
+def _wait_for_drain(port: int, step: float) -> None:
+    """Until /healthz says no comment waits for the scorer (or the server stops answering)."""
+    while (health := _health(port)) and health["comments"]["awaiting_score"] > 0:
+        time.sleep(step)
+
+
 def _wait_for_worker(port: int) -> None:
     """Until /healthz lists a worker (it reports after loading its model), two minutes at most."""
     deadline = time.monotonic() + 120
@@ -239,8 +245,7 @@ def _one_rate(port, rate, seconds, stored, server_pid, database_pid, articles) -
     acknowledged = statuses.count(303)
     rows = stored() - before_rows
     drained_at = time.monotonic()
-    while (h := _health(port)) and h["comments"]["awaiting_score"] > 0:
-        time.sleep(0.2)
+    _wait_for_drain(port, 0.2)
     drain_wait = time.monotonic() - drained_at
     # After the drain: a worker that fell behind spends its CPU on these posts afterwards.
     cpu = difference(cpu_by_role(processes(), server_pid, database_pid), cpu_before)
@@ -285,8 +290,7 @@ def _burst(port, stored, articles) -> dict:
     latencies, statuses = queue.get()
     generator.join()
     sent_by = time.monotonic() - started
-    while (h := _health(port)) and h["comments"]["awaiting_score"] > 0:
-        time.sleep(0.1)
+    _wait_for_drain(port, 0.1)
     result = {"posts": BURST, "acknowledged": statuses.count(303),
               "rows_stored": stored() - before_rows,
               "all_answered_s": round(sent_by, 1),
@@ -349,8 +353,7 @@ def _closed_loop(port, stored, articles, seconds, folder: Path, server_pid, data
                           text=True, check=True)
     out = done.stdout
     finished_at = time.monotonic()
-    while (h := _health(port)) and h["comments"]["awaiting_score"] > 0:
-        time.sleep(0.2)
+    _wait_for_drain(port, 0.2)
     drain_wait = time.monotonic() - finished_at
     cpu = difference(cpu_by_role(processes(), server_pid, database_pid), cpu_before)
     sent = int(re.search(r"(\d+) requests in", out).group(1))

@@ -78,18 +78,12 @@ def peak(report: dict) -> list[str]:
              "A burst: 2,000 posts offered at once.", "",
              "| database | all answered after | p99 | acknowledged = stored "
              "| last comment scored after the first post |", "|---|---|---|---|---|"]
-    for kind in load.DATABASES:
-        run = measured.get(kind)
-        if not isinstance(run, dict) or "burst" not in run:
-            continue
-        burst = run["burst"]
-        lines.append(f"| {run['database']} | {burst['all_answered_s']} s "
+    for database, burst in _measured(measured, "burst"):
+        lines.append(f"| {database} | {burst['all_answered_s']} s "
                      f"| {_number(burst['p99_ms'])} ms "
                      f"| {burst['acknowledged']:,} = {burst['rows_stored']:,} "
                      f"| **{burst['last_scored_s_after_first_post']} s** |")
-    closed = [(measured[kind]["database"], measured[kind]["closed_loop"])
-              for kind in load.DATABASES
-              if isinstance(measured.get(kind), dict) and measured[kind].get("closed_loop")]
+    closed = _measured(measured, "closed_loop")
     if closed:
         lines += ["", f"A closed loop: wrk with {closed[0][1]['connections']} connections "
                   "posting as fast as answers come, each post a different tweet, while the "
@@ -105,6 +99,12 @@ def peak(report: dict) -> list[str]:
                          f"| {_number(row['cpu_ms_per_post_all_processes'])} "
                          f"| {row['worker_backlog_cleared_s_after_load']} s |")
     return lines + [""]
+
+
+def _measured(measured: dict, part: str) -> list[tuple[str, dict]]:
+    """(database name, its `part`) for each database the load bench measured it on."""
+    return [(measured[kind]["database"], measured[kind][part]) for kind in load.DATABASES
+            if isinstance(measured.get(kind), dict) and measured[kind].get(part)]
 
 
 def pipeline(report: dict) -> list[str]:

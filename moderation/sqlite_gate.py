@@ -142,15 +142,14 @@ class GatedConnection(sqlite3.Connection):
         self._gate.release()
 
     def commit(self):
-        try:
-            super().commit()
-        finally:
-            if self._held and not self.in_transaction:
-                self._let_go()
+        self._ending(super().commit)
 
     def rollback(self):
+        self._ending(super().rollback)
+
+    def _ending(self, end) -> None:
         try:
-            super().rollback()
+            end()
         finally:
             if self._held and not self.in_transaction:
                 self._let_go()

@@ -4,6 +4,8 @@ supervisor, a worker that dies and is restarted over and over)."""
 
 from __future__ import annotations
 
+import math
+
 # (kind, smallest allowed, what it is: for the message)
 SETTINGS = {
     "MODERATION_WORKER_THREADS": (int, 0, "model threads, 0 for one per core"),
@@ -34,7 +36,7 @@ def setting_problems(config) -> list[str]:
             if isinstance(value, bool) or (whole and isinstance(value, float)):
                 raise ValueError
             number = kind(value)
-            if number != number or number in (float("inf"), float("-inf")):  # NaN, infinity
+            if not math.isfinite(number):  # "nan", "inf"
                 raise ValueError
         except (TypeError, ValueError):
             problems.append(f"{key} ({meaning}) must be "

@@ -85,20 +85,29 @@ def test_a_statement_outside_a_transaction_lets_go_at_once(database):
     assert _other_process_can_write(database)
 
 
-def test_a_waiting_thread_writes_once_the_holder_commits(database):
+def test_a_waiting_thread_writes_once_the_holder_commits(database, monkeypatch):
+    from moderation import sqlite_gate
+
     first, second = _connect(database), _connect(database)
     first.execute("INSERT INTO t VALUES (1)")
     waiting, done = threading.Event(), threading.Event()
+    acquire = sqlite_gate._Gate.acquire
+
+    def noted(gate, timeout):
+        if threading.current_thread() is not threading.main_thread():
+            waiting.set()  # the second writer has reached the gate
+        return acquire(gate, timeout)
+
+    monkeypatch.setattr(sqlite_gate._Gate, "acquire", noted)
 
     def write():
-        waiting.set()
         second.execute("INSERT INTO t VALUES (2)")
         second.commit()
         done.set()
 
     thread = threading.Thread(target=write)
     thread.start()
-    waiting.wait(30)
+    assert waiting.wait(30)
     # It waits at the gate, outside any transaction (in SQLite's busy handler it would be
     # inside its BEGIN already).
     assert not second.in_transaction
