@@ -91,7 +91,8 @@ def test_the_log_shows_every_decision_newest_first_with_who_what_and_why(moderat
     # The undo is not a row of its own: it is written on the row of the decision it undid.
     undone = html[html.index(f'id="decision-{log["decisions"]["maria_rejects_scam"]}"'):]
     undone = undone[:undone.index("</tr>")]
-    assert "rejected by maria" in undone and "undone 0 s later" in undone
+    # How long after depends on the machine's speed: the words, not the seconds.
+    assert "rejected by maria" in undone and re.search(r"undone \d+ s later", undone)
     assert f'id="undo-{undo_id}"' in undone
     assert "The bridge is a scam" in undone and "bridge-vote" in undone
     assert f'/decisions/comments/{log["comments"]["scam"]}"' in undone
